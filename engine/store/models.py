@@ -1,0 +1,212 @@
+"""The tables. Names and columns are a contract with the service and API layers.
+
+Timestamps have no database or Python defaults on purpose: the caller passes them from its
+:class:`engine.clock.Clock`, so simulated time and the audit trail agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import UTCDateTime, json_type
+
+# Deterministic constraint names: Alembic needs names to alter or drop constraints later,
+# and SQLite batch migrations cannot address unnamed ones.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class InstanceStatus:
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    SUSPENDED = "suspended"
+    FAILED = "failed"
+    ALL = (RUNNING, COMPLETED, CANCELLED, SUSPENDED, FAILED)
+
+
+class TaskStatus:
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    ALL = (READY, COMPLETED, CANCELLED)
+
+
+class Definition(Base):
+    """One deployed version of a process (key), stored once per content hash."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(255))
+    spec_json: Mapped[Any] = mapped_column(json_type())
+    sources: Mapped[dict[str, str]] = mapped_column(json_type())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deployed_by: Mapped[str | None] = mapped_column(String(255))
+
+    def __repr__(self) -> str:
+        return f"<Definition {self.key} v{self.version} {self.sha256[:12]}>"
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    external_id: Mapped[str] = mapped_column(String(255), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Instance(Base):
+    """A patient's pathway: one workflow pinned to one definition version.
+
+    ``version`` is SQLAlchemy's ``version_id_col``: every UPDATE is ``... WHERE version = :seen``
+    and a lost race raises ``StaleDataError`` at flush.
+    """
+
+    __tablename__ = "instances"
+    __table_args__ = (
+        # The timer worker asks "running and due by now, soonest first".
+        Index("ix_instances_status_next_due_at", "status", "next_due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=InstanceStatus.RUNNING)
+    state: Mapped[Any] = mapped_column(json_type())
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # Plain lazy load: a joined eager load would make FOR UPDATE lock the definition row too.
+    definition: Mapped[Definition] = relationship()
+    patient: Mapped[Patient | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TaskCandidateGroup(Base):
+    __tablename__ = "task_candidate_groups"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class Task(Base):
+    """Projection of a human task, kept in step by ``replace_ready_tasks``.
+
+    ``version`` is a ``version_id_col`` too: it is the ETag, and two claims racing on one
+    task make the second raise ``StaleDataError``.
+    """
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.READY, index=True)
+    assignee: Mapped[str | None] = mapped_column(String(255), index=True)
+    candidate_users: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    form: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+
+    # selectin: a page of tasks loads all its groups in one extra query, not one per task.
+    groups: Mapped[list[TaskCandidateGroup]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=TaskCandidateGroup.group_name
+    )
+    instance: Mapped[Instance] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def candidate_groups(self) -> list[str]:
+        return [g.group_name for g in self.groups]
+
+    @candidate_groups.setter
+    def candidate_groups(self, names: list[str] | tuple[str, ...] | set[str]) -> None:
+        # Diff rather than replace, so unchanged rows are neither deleted nor re-inserted.
+        wanted = list(dict.fromkeys(names))
+        self.groups[:] = [g for g in self.groups if g.group_name in wanted]
+        have = {g.group_name for g in self.groups}
+        self.groups.extend(TaskCandidateGroup(group_name=n) for n in wanted if n not in have)
+
+
+class AuditEvent(Base):
+    """Append-only: triggers installed by the migration refuse UPDATE and DELETE.
+
+    No foreign keys on purpose: the trail must outlive and never block what it describes.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    patient_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    before: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    after: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

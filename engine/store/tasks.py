@@ -1,0 +1,239 @@
+"""The human-task projection: kept in step with the workflow, queried without it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from .models import Instance, Task, TaskCandidateGroup, TaskStatus
+from .types import UTC
+
+# Keys of a task dict that map straight onto columns. A key that is absent leaves the stored
+# value alone, so a claim recorded only in the projection (assignee) survives a refresh.
+_PLAIN_FIELDS = (
+    "element_id",
+    "name",
+    "patient_id",
+    "assignee",
+    "candidate_users",
+    "priority",
+    "due_at",
+    "follow_up_at",
+    "form",
+    "lane",
+)
+MAX_PAGE = 1000
+
+
+@dataclass
+class TaskChanges:
+    """What :func:`replace_ready_tasks` did, by task id (handy for the audit trail)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+def replace_ready_tasks(
+    session: Session,
+    instance_id: str,
+    tasks: Iterable[Mapping[str, Any]],
+    now: datetime,
+    *,
+    completed_ids: Collection[str] = (),
+    completed_by: str | None = None,
+) -> TaskChanges:
+    """Make the projection's ready tasks for ``instance_id`` equal ``tasks``.
+
+    Each dict needs ``id`` (the workflow task UUID) and ``element_id``; optional keys are
+    ``name, patient_id, assignee, candidate_groups, candidate_users, priority, due_at,
+    follow_up_at, form, lane, created_at``. New ids are inserted as ready (``created_at``
+    defaults to ``now``, ``patient_id`` to the instance's); known ids get the keys present
+    updated (a task that was closed and is ready again is re-opened). Ready tasks missing
+    from ``tasks`` become ``completed`` (by ``completed_by`` at ``now``) when their id is
+    in ``completed_ids``, else ``cancelled``. Flushes; the caller commits.
+    """
+    wanted = {str(t["id"]): t for t in tasks}
+    completed_ids = set(completed_ids)
+    rows = session.scalars(
+        select(Task).where(
+            Task.instance_id == instance_id,
+            or_(Task.status == TaskStatus.READY, Task.id.in_(set(wanted) | completed_ids)),
+        )
+    ).all()
+    existing = {row.id: row for row in rows}
+    changes = TaskChanges()
+    instance_patient: list[str | None] = []  # looked up once, only if a new task needs it
+
+    for task_id, data in wanted.items():
+        row = existing.get(task_id)
+        if row is None:
+            if "patient_id" not in data and not instance_patient:
+                instance = session.get(Instance, instance_id)
+                instance_patient.append(instance.patient_id if instance else None)
+            row = Task(
+                id=task_id,
+                instance_id=instance_id,
+                status=TaskStatus.READY,
+                created_at=data.get("created_at") or now,
+                patient_id=instance_patient[0] if instance_patient else None,
+                candidate_users=[],
+            )
+            _apply(row, data)
+            session.add(row)
+            changes.created.append(task_id)
+        elif _apply(row, data) or row.status != TaskStatus.READY:
+            if row.status != TaskStatus.READY:
+                row.status, row.completed_at, row.completed_by = TaskStatus.READY, None, None
+            changes.updated.append(task_id)
+
+    for task_id, row in existing.items():
+        if task_id in wanted or row.status != TaskStatus.READY:
+            continue
+        if task_id in completed_ids:
+            row.status, row.completed_at, row.completed_by = TaskStatus.COMPLETED, now, completed_by
+            changes.completed.append(task_id)
+        else:
+            row.status = TaskStatus.CANCELLED
+            changes.cancelled.append(task_id)
+    session.flush()
+    return changes
+
+
+def _apply(row: Task, data: Mapping[str, Any]) -> bool:
+    """Copy the keys present in ``data`` onto ``row``; True if anything changed."""
+    changed = False
+    for name in _PLAIN_FIELDS:
+        if name in data:
+            value = data[name]
+            if name == "candidate_users":
+                value = list(value or [])
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                changed = True
+    if "candidate_groups" in data:
+        groups = list(dict.fromkeys(data["candidate_groups"] or []))
+        if sorted(row.candidate_groups) != sorted(groups):
+            row.candidate_groups = groups
+            # Groups live in a child table; touch a column so the row's version (ETag) moves too.
+            if row.version is not None:
+                flag_modified(row, "candidate_users")
+            changed = True
+    return changed
+
+
+def get_task(session: Session, task_id: str) -> Task | None:
+    return session.get(Task, task_id)
+
+
+@dataclass
+class TaskPage:
+    items: list[Task]
+    next_cursor: str | None
+
+
+def query_tasks(
+    session: Session,
+    *,
+    status: str | None = TaskStatus.READY,
+    candidate_group: str | Collection[str] | None = None,
+    assignee: str | None = None,
+    patient_id: str | None = None,
+    instance_id: str | None = None,
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue_at: datetime | None = None,
+    limit: int = 50,
+    after_cursor: str | None = None,
+) -> TaskPage:
+    """One page of tasks, due soonest first, tasks without a due date last.
+
+    Ties are broken by ``created_at`` then ``id``, so the order is total and the keyset
+    cursor is stable on both databases even while tasks are added. ``candidate_group`` may
+    be several names (any of them matches). ``due_before``/``due_after`` are strict;
+    ``overdue_at=now`` keeps tasks whose due time has passed. ``status=None`` means any.
+    Raises ValueError for a malformed cursor.
+    """
+    limit = max(1, min(int(limit), MAX_PAGE))
+    no_due = case((Task.due_at.is_(None), 1), else_=0)
+    stmt = select(Task)
+    if status is not None:
+        stmt = stmt.where(Task.status == status)
+    if candidate_group is not None:
+        names = [candidate_group] if isinstance(candidate_group, str) else list(candidate_group)
+        # EXISTS rather than a join: no duplicate rows when a task matches several groups.
+        stmt = stmt.where(
+            exists().where(TaskCandidateGroup.task_id == Task.id, TaskCandidateGroup.group_name.in_(names))
+        )
+    if assignee is not None:
+        stmt = stmt.where(Task.assignee == assignee)
+    if patient_id is not None:
+        stmt = stmt.where(Task.patient_id == patient_id)
+    if instance_id is not None:
+        stmt = stmt.where(Task.instance_id == instance_id)
+    if due_before is not None:
+        stmt = stmt.where(Task.due_at < due_before)
+    if due_after is not None:
+        stmt = stmt.where(Task.due_at > due_after)
+    if overdue_at is not None:
+        stmt = stmt.where(Task.due_at < overdue_at)
+    if after_cursor:
+        stmt = stmt.where(_after(decode_cursor(after_cursor)))
+    stmt = stmt.order_by(no_due, Task.due_at, Task.created_at, Task.id).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    items = rows[:limit]
+    return TaskPage(items, encode_cursor(items[-1]) if more else None)
+
+
+def _after(key: tuple[bool, datetime | None, datetime, str]) -> ColumnElement[bool]:
+    """Rows strictly after ``key`` in (no-due-last, due, created, id) order.
+
+    Spelt out rather than as a row-value comparison because NULL due dates need their own
+    branch and because it reads the same on SQLite and PostgreSQL.
+    """
+    has_due, due, created, task_id = key
+    later_tie = or_(Task.created_at > created, and_(Task.created_at == created, Task.id > task_id))
+    if has_due:
+        return or_(
+            Task.due_at.is_(None),
+            Task.due_at > due,
+            and_(Task.due_at == due, later_tie),
+        )
+    return and_(Task.due_at.is_(None), later_tie)
+
+
+def encode_cursor(task: Task) -> str:
+    payload = [
+        task.due_at is not None,
+        task.due_at.astimezone(UTC).isoformat() if task.due_at else None,
+        task.created_at.astimezone(UTC).isoformat(),
+        task.id,
+    ]
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[bool, datetime | None, datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        has_due, due, created, task_id = json.loads(raw)
+        if not isinstance(has_due, bool) or not isinstance(task_id, str):
+            raise ValueError("bad types")
+        due_at = datetime.fromisoformat(due) if has_due else None
+        created_at = datetime.fromisoformat(created)
+        if created_at.tzinfo is None or (due_at is not None and due_at.tzinfo is None):
+            raise ValueError("naive datetime")
+    except (binascii.Error, ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        raise ValueError(f"invalid cursor: {cursor!r}") from exc
+    return has_due, due_at, created_at, task_id
