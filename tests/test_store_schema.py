@@ -119,8 +119,17 @@ def test_read_only_session_factory(engine: Engine) -> None:
     from engine.store import make_session_factory
 
     reader = make_session_factory(engine, read_only=True)
+    writer = make_session_factory(engine)
     with reader() as session:
         assert session.execute(text("SELECT 1")).scalar() == 1
+        if not is_postgres(engine):
+            # A real (deferred) transaction, and it does not hold the write lock: a writer
+            # can commit meanwhile (WAL), while the reader keeps its snapshot.
+            assert session.connection().connection.driver_connection.in_transaction
+            before = session.scalar(text("SELECT count(*) FROM patients"))
+            with writer.begin() as other:
+                other.add(Patient(external_id="E4", created_at=T0))
+            assert session.scalar(text("SELECT count(*) FROM patients")) == before
     if is_postgres(engine):
         with reader() as session:
             session.add(Patient(external_id="E3", created_at=T0))
