@@ -75,6 +75,7 @@ def split_top_level(text: str) -> list[str]:
 
 def compile_value_list(text: str) -> list[Any]:
     """One compiled unary test per listed value of an ``outputValues`` text, in order."""
+    compile_tests(text)  # the whole list first, so an error position indexes the whole text
     tests: list[Any] = []
     pending = ""
     last_error: CompileError | None = None
