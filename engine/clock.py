@@ -8,10 +8,10 @@ and simulations use :class:`SimulatedClock`, which only moves when told to.
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Clock(Protocol):
@@ -81,3 +81,14 @@ def as_utc(instant: datetime, tz: tzinfo = UTC) -> datetime:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=tz)
     return instant.astimezone(UTC)
+
+
+class FixedClock(_ClockBase):
+    """A clock stopped at one instant: timers caught up after downtime run "as of" their due time."""
+
+    def __init__(self, instant: datetime, tz: tzinfo = UTC) -> None:
+        self.tz = tz
+        self._now = as_utc(instant, tz)
+
+    def now(self) -> datetime:
+        return self._now

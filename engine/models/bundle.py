@@ -1,0 +1,163 @@
+"""A deployable bundle: BPMN + DMN files, linted, parsed once, with specs ready to store."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from ..clock import Clock
+from ..decisions import DecisionRegistry, load_dmn
+from ..problems import ModelError, Problem
+from .lint import BPMN, lint_bpmn
+from .parser import PathwayParser
+from .script_engine import FeelScriptEngine
+from .serializer import spec_state
+
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+
+
+@dataclass
+class Bundle:
+    key: str
+    name: str | None
+    sha256: str
+    sources: dict[str, str]
+    decisions: DecisionRegistry
+    spec: Any = None
+    subprocess_specs: dict[str, Any] = field(default_factory=dict)
+
+    def script_engine(self, clock: Clock) -> FeelScriptEngine:
+        return FeelScriptEngine(self.decisions, clock)
+
+    def new_workflow(self, clock: Clock) -> BpmnWorkflow:
+        return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine(clock))
+
+    def spec_state(self) -> dict[str, Any]:
+        """The specs as the serializer writes them, to be stored once per definition."""
+        return spec_state(self.spec, self.subprocess_specs)
+
+
+def bundle_hash(sources: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _text(content: bytes | str) -> str:
+    return content.decode("utf-8-sig") if isinstance(content, bytes) else content
+
+
+def _parse_xml(name: str, text: str, problems: list[Problem]):
+    try:
+        return etree.fromstring(text.encode("utf-8"), _SAFE_XML)
+    except etree.XMLSyntaxError as exc:
+        problems.append(Problem(name, "-", f"not well-formed XML: {exc}"))
+        return None
+
+
+def _is_dmn(name: str, root) -> bool:
+    return name.lower().endswith(".dmn") or etree.QName(root).localname == "definitions" and "DMN" in (
+        etree.QName(root).namespace or "")
+
+
+def load_bundle(files: Mapping[str, bytes | str], key: str | None = None) -> Bundle:
+    """Lint and parse a bundle. Raises :class:`ModelError` listing every finding; nothing half-loaded."""
+    sources = {Path(name).name: _text(content) for name, content in files.items()}
+    problems: list[Problem] = []
+    bpmn_roots: list[tuple[str, Any]] = []
+    registry = DecisionRegistry()
+    for name, text in sources.items():
+        root = _parse_xml(name, text, problems)
+        if root is None:
+            continue
+        if _is_dmn(name, root):
+            try:
+                registry.add(load_dmn(text, name))
+            except ModelError as exc:
+                problems.extend(exc.problems)
+        elif etree.QName(root).namespace == BPMN:
+            bpmn_roots.append((name, root))
+        else:
+            problems.append(Problem(name, "-", "neither a BPMN 2.0 nor a DMN file"))
+    if not bpmn_roots:
+        problems.append(Problem("-", "-", "the deployment contains no BPMN file"))
+    problems.extend(registry.validate())
+    problems.extend(lint_bpmn(bpmn_roots, registry))
+    if problems:
+        raise ModelError(problems)
+    return _parse_specs(sources, bpmn_roots, registry, key)
+
+
+def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
+    parser = PathwayParser(validator=BpmnValidator())
+    try:
+        for name, root in bpmn_roots:
+            parser.add_bpmn_xml(root, filename=name)
+        top = key or _top_level_process(bpmn_roots)
+        spec = parser.get_spec(top)
+        subprocess_specs = parser.get_subprocess_specs(top)
+    except ValidationException as exc:
+        raise ModelError([Problem(exc.file_name or "-", exc.id or "-", str(exc.args[0] if exc.args else exc))]) from exc
+    except (KeyError, ValueError, NotImplementedError) as exc:
+        raise ModelError([Problem("-", key or "-", f"cannot build the process: {exc}")]) from exc
+    return Bundle(key=top, name=spec.description, sha256=bundle_hash(sources), sources=dict(sources),
+                  decisions=registry, spec=spec, subprocess_specs=subprocess_specs)
+
+
+def _top_level_process(bpmn_roots) -> str:
+    executable, called = [], set()
+    for _name, root in bpmn_roots:
+        for process in root.iter(f"{{{BPMN}}}process"):
+            if process.get("isExecutable") == "true":
+                executable.append(process.get("id"))
+        called.update(c.get("calledElement") for c in root.iter(f"{{{BPMN}}}callActivity"))
+    top = [p for p in executable if p not in called]
+    if len(top) != 1:
+        where = bpmn_roots[0][0]
+        found = ", ".join(top) or "none"
+        raise ModelError([Problem(where, "-", f"expected exactly one top-level executable process, found {found}")])
+    return top[0]
+
+
+def _collect(paths: Iterable[str | Path]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for raw in paths:
+        path = Path(raw)
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for item in candidates:
+            if item.is_file() and item.suffix.lower() in (".bpmn", ".dmn"):
+                files[item.name] = item.read_bytes()
+    return files
+
+
+def load_bundle_from_paths(paths: Iterable[str | Path], key: str | None = None) -> Bundle:
+    return load_bundle(_collect(paths), key=key)
+
+
+def lint_paths(paths: Iterable[str | Path]) -> list[Problem]:
+    """Everything ``pathway lint`` reports; DMN-only folders are linted without needing a BPMN."""
+    files = _collect(paths)
+    if not files:
+        return [Problem(str(p), "-", "no .bpmn or .dmn files found") for p in paths]
+    try:
+        if not any(name.lower().endswith(".bpmn") for name in files):
+            registry, problems = DecisionRegistry(), []
+            for name, content in files.items():
+                try:
+                    registry.add(load_dmn(_text(content), name))
+                except ModelError as exc:
+                    problems.extend(exc.problems)
+            return problems + registry.validate()
+        load_bundle(files)
+    except ModelError as exc:
+        return exc.problems
+    return []

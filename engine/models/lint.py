@@ -1,0 +1,248 @@
+"""Deploy-time checks: everything we cannot run as a clinician reads it is refused here.
+
+Each finding names the file, the element id and the problem, so a clinical lead can find it
+in Camunda Modeler. Checks run on the XML itself (lxml), independent of SpiffWorkflow, so a
+model that would only fail months later, when a timer is reached, fails now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from .. import feel
+from ..decisions import DecisionRegistry
+from ..isotime import looks_like_iso_timer
+from ..problems import Problem
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN, "camunda": CAMUNDA}
+
+FLOW_NODES = {
+    "task", "userTask", "manualTask", "businessRuleTask", "callActivity", "subProcess", "transaction",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "startEvent", "endEvent",
+    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "receiveTask", "sendTask",
+    "serviceTask", "scriptTask", "complexGateway", "adHocSubProcess",
+}
+UNSUPPORTED = {
+    "scriptTask": "script tasks are not run (pathways hold no code); use a business rule task with a DMN table",
+    "serviceTask": "service tasks are not run (no Java delegates or connectors); use a user or business rule task",
+    "sendTask": "send tasks are not run; use a message end or throw event",
+    "complexGateway": "complex gateways are not supported; use exclusive, parallel or inclusive gateways",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported",
+}
+FORM_TYPES = {"string", "long", "double", "boolean", "date", "enum"}
+NUMERIC_CONSTRAINTS = {"min", "max", "minlength", "maxlength"}
+ISO_LOOKALIKE = re.compile(r"^-?P[0-9TYMWDHS.,]*$|^R\d*/", re.IGNORECASE)
+
+
+def _local(node) -> str:
+    return etree.QName(node).localname
+
+
+def _eid(node) -> str:
+    return node.get("id") or _local(node)
+
+
+class BpmnLinter:
+    def __init__(self, filename: str, root, decisions: DecisionRegistry, process_ids: set[str]) -> None:
+        self.filename = filename
+        self.root = root
+        self.decisions = decisions
+        self.process_ids = process_ids
+        self.problems: list[Problem] = []
+
+    def report(self, node, message: str) -> None:
+        self.problems.append(Problem(self.filename, _eid(node), message))
+
+    def run(self) -> list[Problem]:
+        processes = self.root.findall(f"{{{BPMN}}}process")
+        if processes and not any(p.get("isExecutable") == "true" for p in processes):
+            self.report(processes[0], "no process is marked executable (tick 'Executable' in the Modeler)")
+        for node in self.root.iter(f"{{{BPMN}}}*"):
+            self.check_node(node)
+        for process in processes:
+            self.check_reachability(process)
+            self.check_event_subprocesses(process, top_level=True)
+        return self.problems
+
+    # -- per element -----------------------------------------------------------------------
+    def check_node(self, node) -> None:
+        tag = _local(node)
+        if tag in UNSUPPORTED:
+            self.report(node, UNSUPPORTED[tag])
+        elif tag == "businessRuleTask":
+            self.check_business_rule(node)
+        elif tag == "callActivity":
+            called = node.get("calledElement")
+            if not called:
+                self.report(node, "call activity has no called element")
+            elif called not in self.process_ids:
+                self.report(node, f"called process '{called}' is not in this deployment")
+        elif tag == "userTask":
+            self.check_user_task(node)
+        elif tag == "sequenceFlow":
+            self.check_condition(node)
+        elif tag in ("timeDate", "timeDuration", "timeCycle"):
+            self.check_timer(node, tag)
+        elif tag == "conditionalEventDefinition":
+            cond = node.find(f"{{{BPMN}}}condition")
+            self.check_feel(node.getparent(), cond.text if cond is not None else None, "condition")
+        elif tag in ("messageEventDefinition", "signalEventDefinition", "errorEventDefinition",
+                     "escalationEventDefinition"):
+            self.check_ref(node, tag.replace("EventDefinition", ""))
+        elif tag in ("exclusiveGateway", "inclusiveGateway"):
+            self.check_gateway(node)
+        for listener in node.findall(f"{{{BPMN}}}extensionElements/*"):
+            name = _local(listener)
+            if name in ("executionListener", "taskListener"):
+                self.report(node, f"camunda:{name} is not run by this engine; model the step explicitly")
+            elif name == "inputOutput":
+                self.report(node, "camunda:inputOutput mappings are not run; name variables in forms and decisions")
+
+    def check_feel(self, node, text: str | None, what: str) -> None:
+        if text is None or not text.strip():
+            self.report(node, f"{what} is empty")
+            return
+        try:
+            feel.parse_expression(feel.strip_wrapper(text))
+        except feel.FeelSyntaxError as exc:
+            self.report(node, f"{what} '{text.strip()}' is not valid FEEL: {exc.message} at position {exc.position}")
+
+    def check_timer(self, node, tag: str) -> None:
+        event = node.getparent().getparent()
+        text = (node.text or "").strip()
+        if not text:
+            self.report(event, f"{tag} is empty")
+        elif looks_like_iso_timer(text):
+            return
+        elif ISO_LOOKALIKE.match(text):
+            self.report(event, f"{tag} '{text}' is not a valid ISO-8601 value (e.g. P3M, P6W, R/P6M, 2027-01-01T09:00Z)")
+        else:
+            self.check_feel(event, text, tag)
+
+    def check_condition(self, flow) -> None:
+        cond = flow.find(f"{{{BPMN}}}conditionExpression")
+        if cond is None:
+            return
+        language = (cond.get("language") or "feel").lower()
+        if language not in ("feel", "juel", "http://www.omg.org/spec/feel/20140401"):
+            self.report(flow, f"condition language '{language}' is not supported; write the condition in FEEL")
+        elif cond.get("{%s}resource" % CAMUNDA):
+            self.report(flow, "external condition scripts are not supported; write the condition in FEEL")
+        else:
+            self.check_feel(flow, cond.text, "condition")
+
+    def check_gateway(self, gateway) -> None:
+        gid, default = gateway.get("id"), gateway.get("default")
+        outgoing = [f for f in self.root.iter(f"{{{BPMN}}}sequenceFlow") if f.get("sourceRef") == gid]
+        if len(outgoing) < 2:
+            return
+        for flow in outgoing:
+            if flow.get("id") != default and flow.find(f"{{{BPMN}}}conditionExpression") is None:
+                self.report(flow, f"leaves gateway '{gid}' without a condition and is not its default flow")
+
+    def check_business_rule(self, node) -> None:
+        for attr in ("class", "expression", "delegateExpression", "type"):
+            if node.get(f"{{{CAMUNDA}}}{attr}"):
+                self.report(node, f"camunda:{attr} implementations are not run; reference a DMN decision")
+                return
+        ref = node.get(f"{{{CAMUNDA}}}decisionRef")
+        if not ref:
+            self.report(node, "business rule task has no camunda:decisionRef")
+            return
+        try:
+            self.decisions.get(ref)
+        except KeyError:
+            self.report(node, f"decision '{ref}' is not in this deployment")
+        mapping = node.get(f"{{{CAMUNDA}}}mapDecisionResult")
+        if mapping and mapping not in ("singleEntry", "singleResult", "collectEntries", "resultList"):
+            self.report(node, f"unknown camunda:mapDecisionResult '{mapping}'")
+
+    def check_user_task(self, node) -> None:
+        for attr in ("dueDate", "followUpDate"):
+            text = node.get(f"{{{CAMUNDA}}}{attr}")
+            if text and not looks_like_iso_timer(text.strip()):
+                self.check_feel(node, text, f"camunda:{attr}")
+        for attr in ("candidateGroups", "candidateUsers", "assignee", "priority"):
+            text = node.get(f"{{{CAMUNDA}}}{attr}")
+            if text and text.strip().startswith(("${", "=")):
+                self.check_feel(node, text, f"camunda:{attr}")
+        for field in node.iterfind(".//camunda:formData/camunda:formField", NS):
+            self.check_form_field(node, field)
+
+    def check_form_field(self, task, field) -> None:
+        fid, ftype = field.get("id"), field.get("type") or "string"
+        if not fid:
+            self.report(task, "a form field has no id")
+        if ftype not in FORM_TYPES:
+            self.report(task, f"form field '{fid}' has unsupported type '{ftype}' ({', '.join(sorted(FORM_TYPES))})")
+        if ftype == "enum" and not field.findall(f"{{{CAMUNDA}}}value"):
+            self.report(task, f"enum form field '{fid}' has no values")
+        for constraint in field.iterfind("camunda:validation/camunda:constraint", NS):
+            name, config = constraint.get("name"), constraint.get("config")
+            if name in NUMERIC_CONSTRAINTS:
+                try:
+                    float(config)
+                except (TypeError, ValueError):
+                    self.report(task, f"form field '{fid}': constraint {name} needs a number, not '{config}'")
+            elif name not in ("required", "readonly"):
+                self.report(task, f"form field '{fid}': constraint '{name}' is not supported")
+
+    def check_ref(self, node, kind: str) -> None:
+        ref = node.get(f"{kind}Ref")
+        if ref is None:
+            if kind in ("message", "signal"):
+                self.report(node.getparent(), f"{kind} event has no {kind}Ref")
+            return
+        if not self.root.findall(f".//{{{BPMN}}}{kind}[@id='{ref}']"):
+            self.report(node.getparent(), f"{kind} '{ref}' is not defined in this file")
+
+    # -- structure -------------------------------------------------------------------------
+    def check_reachability(self, scope) -> None:
+        nodes = {n.get("id"): n for n in scope if isinstance(n.tag, str) and _local(n) in FLOW_NODES}
+        flows = [f for f in scope.findall(f"{{{BPMN}}}sequenceFlow")]
+        edges: dict[str, list[str]] = {}
+        for flow in flows:
+            edges.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+        seen: set[str] = set()
+        frontier = [i for i, n in nodes.items() if _local(n) == "startEvent"
+                    or (_local(n) == "subProcess" and n.get("triggeredByEvent") == "true")]
+        if not any(_local(n) == "startEvent" for n in nodes.values()) and nodes:
+            self.report(scope, "has no start event")
+        while frontier:
+            current = frontier.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            frontier.extend(edges.get(current, []))
+            frontier.extend(i for i, n in nodes.items()
+                            if _local(n) == "boundaryEvent" and n.get("attachedToRef") == current)
+        for node_id, node in nodes.items():
+            if node_id not in seen:
+                self.report(node, "is unreachable: no path leads to it from a start event")
+            if _local(node) in ("subProcess", "transaction"):
+                self.check_reachability(node)
+
+    def check_event_subprocesses(self, scope, top_level: bool) -> None:
+        for sub in scope.findall(f"{{{BPMN}}}subProcess"):
+            if sub.get("triggeredByEvent") == "true" and not top_level:
+                start = sub.find(f"{{{BPMN}}}startEvent")
+                if start is not None and (start.find(f"{{{BPMN}}}messageEventDefinition") is not None
+                                          or start.find(f"{{{BPMN}}}signalEventDefinition") is not None):
+                    self.report(sub, "message/signal event sub-processes are only supported at process level; "
+                                     "use a boundary event on the sub-process instead")
+            self.check_event_subprocesses(sub, top_level=False)
+
+
+def lint_bpmn(files: Iterable[tuple[str, object]], decisions: DecisionRegistry) -> list[Problem]:
+    """Lint parsed BPMN roots ``(filename, lxml root)`` against the bundle's decisions."""
+    files = list(files)
+    process_ids = {p.get("id") for _, root in files for p in root.iter(f"{{{BPMN}}}process")}
+    problems: list[Problem] = []
+    for filename, root in files:
+        problems.extend(BpmnLinter(filename, root, decisions, process_ids).run())
+    return problems

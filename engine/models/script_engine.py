@@ -1,0 +1,167 @@
+"""The script engine our workflows run with: FEEL instead of Python, our clock, our decisions.
+
+SpiffWorkflow routes every expression (gateway conditions, timers, message payloads) through
+``workflow.script_engine``; replacing it is the library's intended seam for other expression
+languages. It is attached to each workflow when it is created or loaded, never serialized.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+
+from .. import feel
+from ..clock import Clock, SystemClock
+from ..decisions import DecisionError, DecisionRegistry, apply_result_mapping
+from ..isotime import IsoCycle, IsoDuration, looks_like_iso_timer, parse_cycle, parse_datetime, parse_duration
+
+
+def is_feel(text: str) -> bool:
+    """Camunda 7 wraps expressions in ``${…}``, Camunda 8 prefixes ``=``; bare text may be either."""
+    raw = text.strip()
+    return raw.startswith("${") or raw.startswith("=")
+
+
+class FeelScriptEngine(PythonScriptEngine):
+    def __init__(self, decisions: DecisionRegistry | None = None, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.decisions = decisions or DecisionRegistry()
+        self.clock: Clock = clock or SystemClock()
+        self._parsed: dict[str, Any] = {}
+
+    # -- expressions -------------------------------------------------------------------------
+    def compile(self, expression: str):
+        parsed = self._parsed.get(expression)
+        if parsed is None:
+            parsed = feel.parse_expression(feel.strip_wrapper(expression))
+            self._parsed[expression] = parsed
+        return parsed
+
+    def validate(self, expression: str) -> None:
+        self.compile(expression)
+
+    def evaluate(self, task, expression, external_context=None):
+        context = dict(task.data)
+        if external_context:
+            context.update(external_context)
+        try:
+            return feel.to_python(self.compile(expression).evaluate(context, clock=self.clock))
+        except feel.FeelError as exc:
+            raise WorkflowTaskException(f"FEEL error in '{expression}': {exc}", task=task, exception=exc) from exc
+
+    def execute(self, task, script, external_context=None):
+        # Pathways hold no executable code: lint refuses script tasks before they get here.
+        raise WorkflowTaskException("script tasks are not supported; use a business rule task", task=task)
+
+    def _value(self, task, text: str):
+        """An attribute's value: FEEL when wrapped, else the ISO/literal text itself."""
+        if is_feel(text):
+            return self.evaluate(task, text)
+        return text.strip()
+
+    # -- timers ------------------------------------------------------------------------------
+    def timer_instant(self, task, text: str) -> datetime:
+        value = text.strip() if _iso_like(text) else self.evaluate(task, text)
+        return self._as_instant(task, value, text)
+
+    def timer_duration(self, task, text: str) -> IsoDuration | timedelta:
+        value = text.strip() if _iso_like(text) else self.evaluate(task, text)
+        if isinstance(value, timedelta):
+            return value
+        if isinstance(value, feel.YearsMonthsDuration):
+            return IsoDuration(months=value.months)
+        if isinstance(value, str):
+            return parse_duration(value)
+        raise WorkflowTaskException(f"timer '{text}' did not give a duration (got {value!r})", task=task)
+
+    def timer_cycle(self, task, text: str) -> IsoCycle:
+        value = text.strip() if _iso_like(text) else self.evaluate(task, text)
+        if not isinstance(value, str):
+            raise WorkflowTaskException(f"timer cycle '{text}' did not give an ISO text (got {value!r})", task=task)
+        return parse_cycle(value, self.clock.tz)
+
+    def _as_instant(self, task, value: Any, text: str) -> datetime:
+        if isinstance(value, datetime):
+            return parse_datetime(value.isoformat(), self.clock.tz)
+        if isinstance(value, date):
+            return parse_datetime(datetime.combine(value, time()).isoformat(), self.clock.tz)
+        if isinstance(value, str):
+            raw = value.strip()
+            if raw.upper().startswith(("P", "-P")):
+                return parse_duration(raw).add_to(self.clock.now(), self.clock.tz)
+            return parse_datetime(raw, self.clock.tz)
+        if isinstance(value, timedelta):
+            return self.clock.now() + value
+        if isinstance(value, feel.YearsMonthsDuration):
+            return IsoDuration(months=value.months).add_to(self.clock.now(), self.clock.tz)
+        raise WorkflowTaskException(f"'{text}' did not give a date or date-time (got {value!r})", task=task)
+
+    # -- human tasks -------------------------------------------------------------------------
+    def human_task_attributes(self, task, spec) -> dict[str, Any]:
+        """Evaluate a user task's Camunda attributes once, when it becomes ready."""
+        return {
+            "candidateGroups": self._names(task, spec.candidate_groups),
+            "candidateUsers": self._names(task, spec.candidate_users),
+            "assignee": self._scalar(task, spec.assignee),
+            "due": self._instant_or_none(task, spec.due_date),
+            "followUp": self._instant_or_none(task, spec.follow_up_date),
+            "priority": self._priority(task, spec.priority),
+            "createdAt": self.clock.now().isoformat(),
+        }
+
+    def _names(self, task, text: str | None) -> list[str]:
+        if not text:
+            return []
+        value = self._value(task, text)
+        items = value if isinstance(value, list) else str(value).split(",")
+        return [str(item).strip() for item in items if str(item).strip()]
+
+    def _scalar(self, task, text: str | None) -> str | None:
+        if not text:
+            return None
+        value = self._value(task, text)
+        return None if value is None else str(value)
+
+    def _instant_or_none(self, task, text: str | None) -> str | None:
+        if not text:
+            return None
+        value = self.evaluate(task, text) if (is_feel(text) or not _iso_like(text)) else text.strip()
+        if value is None:
+            return None
+        return self._as_instant(task, value, text).isoformat()
+
+    def _priority(self, task, text: str | None) -> int | None:
+        if not text:
+            return None
+        value = self._value(task, text)
+        try:
+            return int(Decimal(str(value)))
+        except Exception:
+            raise WorkflowTaskException(f"priority '{text}' is not a whole number", task=task) from None
+
+    # -- decisions ---------------------------------------------------------------------------
+    def run_decision(self, task, spec) -> None:
+        """Evaluate ``camunda:decisionRef`` and store the result as Camunda 7 does."""
+        try:
+            result = self.decisions.evaluate(spec.decision_ref, dict(task.data), clock=self.clock)
+            if spec.result_variable:
+                task.data[spec.result_variable] = apply_result_mapping(result.rows, spec.map_decision_result)
+            elif len(result.rows) == 1:
+                # Without resultVariable Camunda keeps nothing; we merge a single row's outputs,
+                # which is what a modeller who left the field empty almost always meant.
+                task.data.update(result.rows[0])
+        except DecisionError as exc:
+            raise WorkflowTaskException(f"decision '{spec.decision_ref}': {exc}", task=task, exception=exc) from exc
+        task._set_internal_data(decision={
+            "decision": spec.decision_ref, "matchedRules": result.matched_rules, "trace": result.trace,
+        })
+
+
+def _iso_like(text: str) -> bool:
+    raw = text.strip()
+    return not is_feel(raw) and looks_like_iso_timer(raw)
+

@@ -1,0 +1,206 @@
+"""One pathway instance in memory: a SpiffWorkflow workflow plus our bundle and clock.
+
+This is the only module the service layer uses to touch SpiffWorkflow objects. It knows how to
+start, load and save an instance (without its spec), list ready human tasks, complete them,
+deliver messages and fire due timers in due order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .clock import Clock, FixedClock
+from .models.bundle import Bundle
+from .models.serializer import SERIALIZER_VERSION, dump_workflow, load_workflow
+from .models.specs import HumanTask, PathwayMessage
+from .models.timers import ClockCycle, ClockDuration, ClockTimeDate
+
+_TIMERS = (ClockTimeDate, ClockDuration, ClockCycle)
+MAX_CATCH_UP = 10_000  # guards against a model that would fire forever within one catch-up
+
+
+class PathwayStateError(Exception):
+    """A request the instance cannot honour in its current state (maps to HTTP 409)."""
+
+
+class TaskNotReady(PathwayStateError):
+    pass
+
+
+class NotWaitingForMessage(PathwayStateError):
+    pass
+
+
+@dataclass(frozen=True)
+class FiredTimer:
+    element_id: str
+    due: datetime
+
+
+class PathwayRuntime:
+    def __init__(self, workflow: BpmnWorkflow, bundle: Bundle, clock: Clock) -> None:
+        self.workflow = workflow
+        self.bundle = bundle
+        self.clock = clock
+
+    # -- life cycle --------------------------------------------------------------------------
+    @classmethod
+    def start(cls, bundle: Bundle, clock: Clock, variables: dict[str, Any] | None = None) -> PathwayRuntime:
+        workflow = bundle.new_workflow(clock)
+        start = workflow.get_next_task(spec_name="Start")
+        start.data.update(variables or {})
+        runtime = cls(workflow, bundle, clock)
+        runtime._advance()
+        return runtime
+
+    @classmethod
+    def load(cls, state: dict[str, Any], bundle: Bundle, clock: Clock) -> PathwayRuntime:
+        workflow = load_workflow(state, bundle.spec, bundle.subprocess_specs)
+        workflow.script_engine = bundle.script_engine(clock)
+        return cls(workflow, bundle, clock)
+
+    def dump(self) -> dict[str, Any]:
+        """The instance's state without its spec (stored once per definition)."""
+        return dump_workflow(self.workflow)
+
+    serializer_version = SERIALIZER_VERSION
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.workflow.is_completed() else "running"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Process variables: the data of the most recently completed task, as Camunda shows them."""
+        last = self.workflow.last_task
+        return dict(last.data) if last is not None else dict(self.workflow.data)
+
+    # -- queries -----------------------------------------------------------------------------
+    def _bpmn_tasks(self, state: TaskState):
+        for task in self.workflow.get_tasks(state=state):
+            if getattr(task.task_spec, "bpmn_id", None):
+                yield task
+
+    def active_elements(self) -> list[str]:
+        mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(mask)})
+
+    def completed_elements(self) -> list[str]:
+        return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(TaskState.COMPLETED)})
+
+    def ready_human_tasks(self) -> list[dict[str, Any]]:
+        """What the task table projects: one row per ready user task."""
+        rows = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            if not isinstance(spec, HumanTask):
+                continue
+            human = task._get_internal_data("human") or {}
+            rows.append({
+                "id": str(task.id),
+                "elementId": spec.bpmn_id,
+                "name": spec.bpmn_name or spec.bpmn_id,
+                "lane": spec.lane,
+                "form": spec.form,
+                "documentation": spec.documentation,
+                **human,
+            })
+        return rows
+
+    def pending_timers(self) -> list[tuple[datetime, str]]:
+        """(due, element id) of every waiting timer, earliest first."""
+        pending = []
+        for task in list(self.workflow.event_manager.tasks.values()):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, _TIMERS) or not task.has_state(TaskState.WAITING):
+                continue
+            value = definition.details(task).value
+            if isinstance(value, str):
+                pending.append((datetime.fromisoformat(value), task.task_spec.bpmn_id))
+        return sorted(pending)
+
+    def next_due_at(self) -> datetime | None:
+        pending = self.pending_timers()
+        return pending[0][0] if pending else None
+
+    def waiting_messages(self) -> list[str]:
+        """Messages the pathway would accept now: waiting catch events and event sub-process triggers."""
+        names = {e.name for e in self.workflow.waiting_events() if e.event_type == "PathwayMessage"}
+        if not self.workflow.is_completed():
+            for spec_name in self.workflow.spec.start.trigger_specs:
+                for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events:
+                    if isinstance(start.event_definition, PathwayMessage):
+                        names.add(start.event_definition.name)
+        return sorted(names)
+
+    # -- changes -----------------------------------------------------------------------------
+    def complete_task(self, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        task = self._ready_human_task(task_id)
+        task.data.update(data)
+        task.run()
+        self._advance()
+        return {"elementId": task.task_spec.bpmn_id}
+
+    def _ready_human_task(self, task_id: str):
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException, KeyError):
+            task = None
+        if task is None or not isinstance(task.task_spec, HumanTask):
+            raise TaskNotReady(f"task {task_id} is not part of this pathway")
+        if not task.has_state(TaskState.READY):
+            raise TaskNotReady(f"task {task_id} is {task.state_name.lower()}, not ready")
+        return task
+
+    def correlate_message(self, name: str, variables: dict[str, Any] | None = None) -> None:
+        if name not in self.waiting_messages():
+            raise NotWaitingForMessage(f"the pathway is not waiting for message '{name}'")
+        payload = {"payload": {"variables": dict(variables or {})}, "result_var": None}
+        self.workflow.send_event(BpmnEvent(PathwayMessage(name), payload=payload))
+        self._advance()
+
+    def fire_due_timers(self, now: datetime | None = None) -> list[FiredTimer]:
+        """Fire every timer due at or before ``now``, one due instant at a time, in due order.
+
+        Each firing runs "as of" its due time, so work it starts (new timers, due dates) is
+        anchored where it would have been had nobody been away.
+        """
+        now = now or self.clock.now()
+        fired: list[FiredTimer] = []
+        for _ in range(MAX_CATCH_UP):
+            pending = self.pending_timers()
+            if not pending or pending[0][0] > now:
+                break
+            due = pending[0][0]
+            fired.extend(FiredTimer(element, at) for at, element in pending if at == due)
+            self._with_clock(FixedClock(due, self.clock.tz), self._refresh)
+        else:
+            raise PathwayStateError(f"more than {MAX_CATCH_UP} timer firings in one catch-up; check the model")
+        return fired
+
+    def _refresh(self) -> None:
+        self.workflow.refresh_timers()
+        self.workflow.do_engine_steps()
+
+    def _with_clock(self, clock: Clock, action) -> None:
+        engine = self.workflow.script_engine
+        saved = engine.clock
+        engine.clock = clock
+        try:
+            action()
+        finally:
+            engine.clock = saved
+
+    def _advance(self) -> None:
+        self.workflow.do_engine_steps()
+        # The library refreshes timers once at the end of do_engine_steps; timers reached during
+        # that refresh may already be due (a P0D, or a date in the past), so settle them now.
+        self.fire_due_timers()

@@ -1,0 +1,59 @@
+"""Deploying and reading pathway definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..models.bundle import load_bundle
+from ..store import Definition, add_audit, get_definition, list_definitions, store_definition
+from .context import ServiceContext
+from .errors import NotFound
+
+
+def definition_view(row: Definition) -> dict[str, Any]:
+    return {"id": row.id, "key": row.key, "version": row.version, "sha256": row.sha256, "name": row.name,
+            "createdAt": row.created_at.isoformat(), "deployedBy": row.deployed_by}
+
+
+class DefinitionService:
+    ctx: ServiceContext
+
+    def deploy(self, files: Mapping[str, bytes | str], *, actor: str, key: str | None = None) -> dict[str, Any]:
+        """Lint, parse and store a bundle; the same content twice is one version, not two.
+
+        Raises ``ModelError`` (with every finding) before anything is written.
+        """
+        bundle = load_bundle(files, key=key)
+        specs = bundle.spec_state()
+        with self.ctx.write() as session:
+            row, created = store_definition(
+                session, key=bundle.key, name=bundle.name, sha256=bundle.sha256, spec_json=specs,
+                sources=bundle.sources, deployed_by=actor, now=self.ctx.now(),
+            )
+            if created:
+                add_audit(session, at=self.ctx.now(), actor=actor, action="definition.deploy",
+                          details={"key": row.key, "version": row.version, "sha256": row.sha256,
+                                   "files": sorted(bundle.sources)})
+            session.flush()
+            result = {**definition_view(row), "created": created}
+        self.ctx.remember(result["id"], bundle, specs)
+        return result
+
+    def definitions(self, key: str | None = None) -> list[dict[str, Any]]:
+        with self.ctx.read() as session:
+            return [definition_view(row) for row in list_definitions(session, key)]
+
+    def definition(self, key: str, version: int | None = None) -> dict[str, Any]:
+        with self.ctx.read() as session:
+            row = get_definition(session, key, version)
+            if row is None:
+                raise NotFound(f"definition '{key}'" + (f" version {version}" if version else "") + " not found")
+            return {**definition_view(row), "files": sorted(row.sources)}
+
+    def definition_source(self, key: str, version: int | None = None, suffix: str = ".bpmn") -> dict[str, str]:
+        with self.ctx.read() as session:
+            row = get_definition(session, key, version)
+            if row is None:
+                raise NotFound(f"definition '{key}' not found")
+            return {name: text for name, text in row.sources.items() if name.lower().endswith(suffix)}

@@ -1,0 +1,115 @@
+"""Patients and their pathways: enrol, read, correlate messages, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from ..runtime import NotWaitingForMessage, PathwayRuntime, PathwayStateError
+from ..store import (
+    Instance,
+    Patient,
+    add_audit,
+    add_instance,
+    add_patient,
+    find_patient,
+    get_definition,
+    list_audit,
+)
+from .context import ServiceContext
+from .errors import Conflict, InvalidInput, NotFound
+from .persist import save, snapshot
+
+
+class PathwayService:
+    ctx: ServiceContext
+
+    def create_patient(self, external_id: str, *, actor: str, display_name: str | None = None,
+                       birth_date: date | None = None, sex: str | None = None) -> str:
+        with self.ctx.write() as session:
+            if find_patient(session, external_id) is not None:
+                raise Conflict(f"a patient with externalId '{external_id}' already exists")
+            patient = add_patient(session, external_id=external_id, now=self.ctx.now(), display_name=display_name,
+                                  birth_date=birth_date, sex=sex)
+            add_audit(session, at=self.ctx.now(), actor=actor, action="patient.create", patient_id=patient.id)
+            return patient.id
+
+    def enroll(self, definition_key: str, *, actor: str, patient_id: str | None = None,
+               variables: dict[str, Any] | None = None, version: int | None = None,
+               business_key: str | None = None) -> str:
+        """Start a pathway pinned to one definition version (the latest unless given)."""
+        with self.ctx.write() as session:
+            definition = get_definition(session, definition_key, version)
+            if definition is None:
+                raise NotFound(f"definition '{definition_key}'" + (f" version {version}" if version else "")
+                               + " not found")
+            if patient_id is not None and session.get(Patient, patient_id) is None:
+                raise NotFound(f"patient {patient_id} not found")
+            bundle, _specs = self.ctx.bundle_for(definition)
+            try:
+                runtime = PathwayRuntime.start(bundle, self.ctx.clock, variables)
+            except PathwayStateError as exc:
+                raise InvalidInput(str(exc)) from exc
+            instance = add_instance(session, definition=definition, state={}, instance_id=str(uuid.uuid4()),
+                                    serializer_version=runtime.serializer_version, now=self.ctx.now(),
+                                    patient_id=patient_id, business_key=business_key)
+            save(self.ctx, session, instance, runtime, actor=actor, action="pathway.enroll", before=None,
+                 details={"definition": {"key": definition.key, "version": definition.version},
+                          "variables": sorted((variables or {}).keys())})
+            return instance.id
+
+    def pathway(self, instance_id: str) -> dict[str, Any]:
+        with self.ctx.read() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"pathway {instance_id} not found")
+            runtime = self.ctx.load_runtime(session, instance)
+            definition = instance.definition
+            return {
+                "id": instance.id,
+                "patientId": instance.patient_id,
+                "businessKey": instance.business_key,
+                "status": instance.status,
+                "definition": {"key": definition.key, "version": definition.version},
+                "variables": runtime.data,
+                "activeElements": runtime.active_elements(),
+                "completedElements": runtime.completed_elements(),
+                "waitingMessages": runtime.waiting_messages(),
+                "timers": [{"elementId": e, "due": d.isoformat()} for d, e in runtime.pending_timers()],
+                "nextDueAt": instance.next_due_at.isoformat() if instance.next_due_at else None,
+                "version": instance.version,
+            }
+
+    def pathways_for_patient(self, patient_id: str) -> list[str]:
+        with self.ctx.read() as session:
+            return list(session.scalars(select(Instance.id).where(Instance.patient_id == patient_id)
+                                        .order_by(Instance.created_at)))
+
+    def timeline(self, instance_id: str) -> list[dict[str, Any]]:
+        with self.ctx.read() as session:
+            if session.get(Instance, instance_id) is None:
+                raise NotFound(f"pathway {instance_id} not found")
+            return [
+                {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "taskId": e.task_id,
+                 "before": e.before, "after": e.after, "reason": e.reason, "details": e.details}
+                for e in list_audit(session, instance_id=instance_id)
+            ]
+
+    def correlate_message(self, instance_id: str, message: str, *, actor: str,
+                          variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        with self.ctx.write() as session:
+            instance = self.ctx.lock(session, instance_id)
+            if instance.status != "running":
+                raise Conflict(f"pathway {instance_id} is {instance.status}")
+            runtime = self.ctx.load_runtime(session, instance)
+            before = snapshot(runtime)
+            try:
+                runtime.correlate_message(message, variables)
+            except NotWaitingForMessage as exc:
+                raise Conflict(str(exc)) from exc
+            return save(self.ctx, session, instance, runtime, actor=actor, action="message.correlate",
+                        before=before, details={"message": message, "variables": sorted((variables or {}).keys())})
+

@@ -1,0 +1,86 @@
+"""Writing a changed instance back: state, task projection and audit event in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..runtime import PathwayRuntime
+from ..store import Instance, Task, add_audit, replace_ready_tasks
+from .context import ServiceContext
+
+
+def snapshot(runtime: PathwayRuntime) -> dict[str, Any]:
+    """The part of an instance's state an auditor compares before and after a change."""
+    return {
+        "status": runtime.status,
+        "activeElements": runtime.active_elements(),
+        "nextDueAt": _iso(runtime.next_due_at()),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime) -> list[dict[str, Any]]:
+    known = set(session.scalars(select(Task.id).where(Task.instance_id == instance.id)))
+    rows = []
+    for task in runtime.ready_human_tasks():
+        row = {
+            "id": task["id"],
+            "element_id": task["elementId"],
+            "name": task["name"],
+            "lane": task.get("lane"),
+            "form": task.get("form"),
+            "candidate_groups": task.get("candidateGroups", []),
+            "candidate_users": task.get("candidateUsers", []),
+            "priority": task.get("priority"),
+            "due_at": _parse(task.get("due")),
+            "follow_up_at": _parse(task.get("followUp")),
+            "created_at": _parse(task.get("createdAt")),
+        }
+        if task["id"] not in known:
+            # A modelled camunda:assignee applies when the task appears; later claims and
+            # unclaims live in the projection and must not be overwritten on every save.
+            row["assignee"] = task.get("assignee")
+        rows.append(row)
+    return rows
+
+
+def save(
+    ctx: ServiceContext,
+    session: Session,
+    instance: Instance,
+    runtime: PathwayRuntime,
+    *,
+    actor: str,
+    action: str,
+    before: dict[str, Any] | None,
+    details: dict[str, Any] | None = None,
+    completed_ids: Collection[str] = (),
+    task_id: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    now = ctx.now()
+    after = snapshot(runtime)
+    instance.state = runtime.dump()
+    instance.serializer_version = runtime.serializer_version
+    instance.status = runtime.status
+    instance.next_due_at = runtime.next_due_at() if runtime.status == "running" else None
+    instance.updated_at = now
+    changes = replace_ready_tasks(session, instance.id, project_tasks(session, instance, runtime), now,
+                                  completed_ids=completed_ids, completed_by=actor)
+    task_changes = {k: v for k, v in vars(changes).items() if v}
+    add_audit(session, at=now, actor=actor, action=action, instance_id=instance.id, task_id=task_id,
+              patient_id=instance.patient_id, before=before, after=after, reason=reason,
+              details={**(details or {}), **({"tasks": task_changes} if task_changes else {})} or None)
+    return after

@@ -1,0 +1,131 @@
+"""The worklist: query, claim, unclaim and complete human tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..forms import FormValidationError, validate_submission
+from ..runtime import TaskNotReady
+from ..store import Task, TaskStatus, add_audit, get_task, query_tasks
+from .context import ServiceContext
+from .errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from .persist import save, snapshot
+
+
+def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str, Any]:
+    view = {
+        "id": task.id,
+        "pathwayId": task.instance_id,
+        "patientId": task.patient_id,
+        "elementId": task.element_id,
+        "name": task.name,
+        "status": task.status,
+        "candidateGroups": sorted(task.candidate_groups),
+        "candidateUsers": task.candidate_users or [],
+        "assignee": task.assignee,
+        "priority": task.priority,
+        "due": task.due_at.isoformat() if task.due_at else None,
+        "followUp": task.follow_up_at.isoformat() if task.follow_up_at else None,
+        "overdue": bool(task.status == TaskStatus.READY and task.due_at and task.due_at < now),
+        "createdAt": task.created_at.isoformat(),
+        "completedAt": task.completed_at.isoformat() if task.completed_at else None,
+        "completedBy": task.completed_by,
+        "lane": task.lane,
+        "etag": str(task.version),
+    }
+    if with_form:
+        view["form"] = task.form or {"key": None, "fields": []}
+    return view
+
+
+class TaskService:
+    ctx: ServiceContext
+
+    def tasks(self, *, status: str | None = "ready", candidate_group: str | list[str] | None = None,
+              assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
+              due_before: datetime | None = None, due_after: datetime | None = None, overdue: bool | None = None,
+              limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        now = self.ctx.now()
+        with self.ctx.read() as session:
+            try:
+                page = query_tasks(session, status=status, candidate_group=candidate_group, assignee=assignee,
+                                   patient_id=patient_id, instance_id=pathway_id, due_before=due_before,
+                                   due_after=due_after, overdue_at=now if overdue else None, limit=limit,
+                                   after_cursor=cursor)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from exc
+            return {"items": [task_view(t, now) for t in page.items], "nextCursor": page.next_cursor}
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        with self.ctx.read() as session:
+            task = get_task(session, task_id)
+            if task is None:
+                raise NotFound(f"task {task_id} not found")
+            return task_view(task, self.ctx.now(), with_form=True)
+
+    def _ready_task(self, session, task_id: str, if_match: str | None) -> Task:
+        task = get_task(session, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found")
+        if if_match is not None and if_match.strip('"') != str(task.version):
+            raise PreconditionFailed(f"task {task_id} has changed (version {task.version}); reload it")
+        if task.status != TaskStatus.READY:
+            raise Conflict(f"task {task_id} is {task.status}")
+        return task
+
+    def claim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
+        with self.ctx.write() as session:
+            self.ctx.lock(session, self._instance_of(session, task_id))
+            task = self._ready_task(session, task_id, if_match)
+            if task.assignee not in (None, actor):
+                raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+            before = task.assignee
+            task.assignee = actor
+            add_audit(session, at=self.ctx.now(), actor=actor, action="task.claim", instance_id=task.instance_id,
+                      task_id=task.id, patient_id=task.patient_id, before={"assignee": before},
+                      after={"assignee": actor})
+            session.flush()
+            return task_view(task, self.ctx.now())
+
+    def unclaim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
+        with self.ctx.write() as session:
+            self.ctx.lock(session, self._instance_of(session, task_id))
+            task = self._ready_task(session, task_id, if_match)
+            before = task.assignee
+            task.assignee = None
+            add_audit(session, at=self.ctx.now(), actor=actor, action="task.unclaim", instance_id=task.instance_id,
+                      task_id=task.id, patient_id=task.patient_id, before={"assignee": before},
+                      after={"assignee": None})
+            session.flush()
+            return task_view(task, self.ctx.now())
+
+    def complete(self, task_id: str, variables: dict[str, Any], *, actor: str,
+                 if_match: str | None = None) -> dict[str, Any]:
+        """Validate the form data, run the task and everything that follows, in one transaction."""
+        with self.ctx.write() as session:
+            instance = self.ctx.lock(session, self._instance_of(session, task_id))
+            task = self._ready_task(session, task_id, if_match)
+            if task.assignee not in (None, actor):
+                raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+            try:
+                values = validate_submission(task.form, variables)
+            except FormValidationError as exc:
+                raise InvalidInput("the submitted form is not valid", exc.errors) from exc
+            runtime = self.ctx.load_runtime(session, instance)
+            before = snapshot(runtime)
+            try:
+                runtime.complete_task(task_id, values)
+            except TaskNotReady as exc:
+                raise Conflict(str(exc)) from exc
+            after = save(self.ctx, session, instance, runtime, actor=actor, action="task.complete", before=before,
+                         task_id=task_id, completed_ids=[task_id],
+                         details={"elementId": task.element_id, "variables": sorted(values)})
+            return {"task": task_view(task, self.ctx.now()), "pathway": after}
+
+    @staticmethod
+    def _instance_of(session, task_id: str) -> str:
+        task = get_task(session, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found")
+        return task.instance_id
