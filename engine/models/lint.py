@@ -131,7 +131,7 @@ class BpmnLinter:
         language = (cond.get("language") or "feel").lower()
         if language not in ("feel", "juel", "http://www.omg.org/spec/feel/20140401"):
             self.report(flow, f"condition language '{language}' is not supported; write the condition in FEEL")
-        elif cond.get("{%s}resource" % CAMUNDA):
+        elif cond.get(f"{{{CAMUNDA}}}resource"):
             self.report(flow, "external condition scripts are not supported; write the condition in FEEL")
         else:
             self.check_feel(flow, cond.text, "condition")
