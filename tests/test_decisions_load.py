@@ -137,3 +137,20 @@ def test_str_source_with_encoding_declaration() -> None:
     ns = "https://www.omg.org/spec/DMN/20191111/MODEL/"
     model = load_dmn(TABLE.format(ns=ns, policy="", number="number"), "s.dmn")
     assert list(model.decisions) == ["Decision_Level"]
+
+
+def test_camunda_input_variable_and_allowed_values() -> None:
+    ns = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+    source = TABLE.format(ns=ns, policy=' hitPolicy="FIRST"', number="number").replace(
+        '<input id="Input_1" label="Score">',
+        '<input id="Input_1" label="Score" xmlns:camunda="http://camunda.org/schema/1.0/dmn" '
+        'camunda:inputVariable="s"><inputValues id="UnaryTests_iv"><text>[0..10]</text></inputValues>',
+    ).replace("<text>&gt;= 5</text>", "<text>s &gt;= 5</text>")
+    model = load_dmn(source, "iv.dmn")
+    clause = model.decisions["Decision_Level"].logic.inputs[0]
+    assert (clause.input_variable, clause.input_values_text) == ("s", "[0..10]")
+    reg = DecisionRegistry([model])
+    assert reg.evaluate("Level", {"score": 6}).value == "high"
+    assert reg.evaluate("Level", {"score": 4}).value == "low"
+    (problem,) = problems_of(source.replace("[0..10]", "[0..10"))
+    assert problem.element == "UnaryTests_iv" and "allowed values" in problem.message
