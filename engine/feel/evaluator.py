@@ -7,6 +7,7 @@ operators and built-ins defined in this package.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -44,7 +45,8 @@ Compiled = Callable[["Env"], Any]
 MAX_RANGE = 100_000  # "for i in 1..n" builds a list; refuse absurd sizes instead of exhausting memory
 _MISSING = object()
 # Built-ins signal bad input by raising; FEEL wants null instead.
-_NULL_ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError, OverflowError)
+_NULL_ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError, OverflowError,
+                re.error)
 
 
 class Env:

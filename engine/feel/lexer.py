@@ -30,7 +30,8 @@ _OPS = ("..", "**", "<=", ">=", "!=", "(", ")", "[", "]", "{", "}", ",", ".", ":
         "+", "-", "*", "/")
 # JUEL (Camunda 7 ``${...}``) habits that are not FEEL: say what to write instead.
 _HINTS = {"==": "FEEL uses '=' for equality, not '=='", "&&": "FEEL uses 'and', not '&&'",
-          "||": "FEEL uses 'or', not '||'", "!": "FEEL uses 'not(...)' or '!=', not '!'"}
+          "||": "FEEL uses 'or', not '||'", "!": "FEEL uses 'not(...)' or '!=', not '!'",
+          "'": 'strings in FEEL use double quotes: "text"'}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "/": "/", "b": "\b", "f": "\f"}
 
 

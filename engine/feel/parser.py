@@ -93,6 +93,8 @@ class Parser(UnaryTestSyntax):
         if token.kind == NAME and previous is not None and previous.kind == NAME:
             raise self.error(f"unexpected name '{token.value}' (a name with spaces must be written "
                              f"in back-quotes, e.g. `{previous.value} {token.value}`)")
+        if token.kind == OP and token.value == "..":
+            raise self.error("unexpected '..' (a range is written in brackets, e.g. [1..5])")
         raise self.error(f"unexpected {describe(token)}")
 
     def name_token(self) -> str:
@@ -388,16 +390,13 @@ class Parser(UnaryTestSyntax):
         self.advance()
         self.no_filter = saved
         if named:
-            positions = spec.resolve_named([label for label, _, _ in named])
-            if positions is None:
+            signature = spec.resolve_named([label for label, _, _ in named])
+            if signature is None:
                 labels = ", ".join(label for label, _, _ in named)
                 raise self.error(f"function '{name}' has no parameters named {labels}", token)
-            args: list[Node | None] = [None] * (max(positions) + 1)
-            for index, (_, value, _) in zip(positions, named, strict=True):
-                args[index] = value
-            if any(a is None for a in args):
-                raise self.error(f"function '{name}': a required parameter is missing", token)
-            positional = [a for a in args if a is not None]
+            given = {label: value for label, value, _ in named}
+            # Left-out optional parameters are passed as null, which built-ins read as "not given".
+            positional = [given.get(param, Literal(None)) for param in signature]
         if not spec.accepts(len(positional)):
             raise self.error(f"function '{name}' takes {spec.describe_arity()}, got {len(positional)}", token)
         if name == "is defined":

@@ -35,13 +35,14 @@ class Builtin:
         text = " or ".join(str(c) for c in counts)
         return f"{text} argument" + ("" if counts == [1] else "s")
 
-    def resolve_named(self, names: list[str]) -> list[int] | None:
-        """Positions for named arguments, using the first signature that has exactly these names
-        (optional trailing parameters may be left out)."""
+    def resolve_named(self, names: list[str]) -> tuple[str, ...] | None:
+        """The shortest signature that has all these parameter names and in which every left-out
+        parameter is optional (comes after the shortest signature's parameters)."""
         wanted = set(names)
+        required = min(len(s) for s in self.signatures)
         for signature in sorted(self.signatures, key=len):
-            if wanted <= set(signature) and set(signature[: len(wanted)]) == wanted:
-                return [signature.index(n) for n in names]
+            if wanted <= set(signature) and all(p in wanted for p in signature[:required]):
+                return signature
         return None
 
 
