@@ -1,0 +1,101 @@
+"""``pathway``: the command line (contract in the design notes: decide, lint, timers, users, serve)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import click
+
+from .store import create_token
+
+ROLES = ("coordinator", "clinical_lead", "api_client", "admin")
+
+
+@click.group(help="Guideline care pathways from Camunda Modeler BPMN + DMN, run on SpiffWorkflow.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Evaluate one DMN decision and print {\"result\", \"matchedRules\"} as JSON.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--decision", "decision", required=True, help="Decision id or name.")
+@click.option("--input", "input_json", default="{}", show_default=True, help="Inputs as a JSON object.")
+def decide(files: tuple[str, ...], decision: str, input_json: str) -> None:
+    from .decisions import run_decide_command
+
+    code, output = run_decide_command(list(files), decision, input_json)
+    click.echo(output, err=code != 0)
+    sys.exit(code)
+
+
+@main.command(help="Lint BPMN/DMN files or folders: exit 0 clean, 1 with one 'file:element-id: message' per finding.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def lint(paths: tuple[str, ...]) -> None:
+    from .models.bundle import lint_paths
+
+    problems = lint_paths(paths)
+    for problem in problems:
+        click.echo(str(problem))
+    sys.exit(1 if problems else 0)
+
+
+@main.command(help="Fire due timers: once with --once, else every --interval seconds until stopped.")
+@click.option("--once", is_flag=True, help="Fire what is due now and exit.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between polls.")
+def timers(once: bool, interval: float) -> None:
+    from .wiring import open_service
+
+    service = open_service().service
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        fired = service.fire_due_timers()
+        for item in fired:
+            elements = ", ".join(f"{t['elementId']}@{t['due']}" for t in item["fired"])
+            click.echo(f"{item['pathwayId']}: {elements}")
+        if once:
+            return
+        try:
+            if stop.wait(interval):
+                return
+        except KeyboardInterrupt:
+            return
+
+
+@main.group(help="API users and their tokens.")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Create an API token for NAME with one role; prints the token alone on stdout.")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+def users_add(name: str, role: str) -> None:
+    from .wiring import open_service
+
+    runtime = open_service()
+    with runtime.service.ctx.write() as session:
+        token = create_token(session, name, role, runtime.service.clock.now())
+    click.echo(token)
+
+
+@main.command(help="Run the HTTP API with a production WSGI server (waitress).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Deploy the bundled pathway, enrol demo patients, print tokens.")
+@click.option("--simulated-clock", is_flag=True, help="Start a simulated clock (moved via /api/clock).")
+def serve(host: str, port: int, threads: int, demo: bool, simulated_clock: bool) -> None:
+    import waitress
+
+    from api import create_app
+
+    app = create_app({"SIMULATED_CLOCK": simulated_clock or demo, "DEMO": demo})
+    click.echo(f"Serving on http://{host}:{port}/api/health", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
