@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,14 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None) -> Bun
     return _parse_specs(sources, bpmn_roots, registry, key)
 
 
+@lru_cache(maxsize=1)
+def _validator() -> BpmnValidator:
+    # Compiling the BPMN XSD takes a while; the schema never changes.
+    return BpmnValidator()
+
+
 def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
-    parser = PathwayParser(validator=BpmnValidator())
+    parser = PathwayParser(validator=_validator())
     try:
         for name, root in bpmn_roots:
             parser.add_bpmn_xml(root, filename=name)
@@ -106,7 +113,8 @@ def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
         spec = parser.get_spec(top)
         subprocess_specs = parser.get_subprocess_specs(top)
     except ValidationException as exc:
-        raise ModelError([Problem(exc.file_name or "-", exc.id or "-", str(exc.args[0] if exc.args else exc))]) from exc
+        where = exc.id or (f"line {exc.line_number}" if exc.line_number else "-")
+        raise ModelError([Problem(exc.file_name or "-", where, str(exc.args[0] if exc.args else exc))]) from exc
     except (KeyError, ValueError, NotImplementedError) as exc:
         raise ModelError([Problem("-", key or "-", f"cannot build the process: {exc}")]) from exc
     return Bundle(key=top, name=spec.description, sha256=bundle_hash(sources), sources=dict(sources),
