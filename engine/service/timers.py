@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import due_instance_ids, lock_instance
+from ..store import add_audit, due_instance_ids, lock_instance
 from .context import ServiceContext
 from .persist import save, snapshot
 
@@ -24,12 +24,29 @@ class TimerService:
                 ids = due_instance_ids(session, now, limit=batch)
             progressed = False
             for instance_id in ids:
-                result = self._fire_instance(instance_id, now)
+                try:
+                    result = self._fire_instance(instance_id, now)
+                except Exception as exc:  # noqa: BLE001 - one broken pathway must not stop the others
+                    self._record_incident(instance_id, exc)
+                    result = {"pathwayId": instance_id, "fired": [], "error": str(exc)}
                 if result is not None:
                     fired.append(result)
                     progressed = True
             if len(ids) < batch or not progressed:
                 return fired
+
+    def _record_incident(self, instance_id: str, exc: Exception) -> None:
+        """Park the pathway as failed (an incident, in Camunda's terms) so it is not retried forever."""
+        with self.ctx.write() as session:
+            instance = lock_instance(session, instance_id, skip_locked=False)
+            if instance is None:
+                return
+            before = {"status": instance.status}
+            instance.status = "failed"
+            instance.updated_at = self.ctx.now()
+            add_audit(session, at=self.ctx.now(), actor=TIMER_ACTOR, action="pathway.incident",
+                      instance_id=instance_id, patient_id=instance.patient_id, before=before,
+                      after={"status": "failed"}, reason=f"{type(exc).__name__}: {exc}")
 
     def _fire_instance(self, instance_id: str, now) -> dict[str, Any] | None:
         with self.ctx.write() as session:
