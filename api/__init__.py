@@ -1,19 +1,76 @@
-"""HTTP API: a Flask app factory with one blueprint per resource over ``engine`` services."""
+"""HTTP API: a Flask app factory with one blueprint per resource over ``engine`` services.
+
+Configuration (``create_app(config)`` or environment): ``DATABASE_URL`` (SQLAlchemy URL),
+``SIMULATED_CLOCK`` (true: a clock moved through ``/api/clock``), ``SIMULATED_CLOCK_START``
+(ISO date-time), ``MAX_CONTENT_LENGTH`` (bytes, default 5 MiB), ``SERVICE`` (a ready
+:class:`engine.service.Service`, for tests).
+"""
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+
+from engine.clock import Clock, SimulatedClock, SystemClock
+from engine.wiring import open_service
+
+from .jsonio import PathwayJSONProvider
+from .logs import init_request_logging
+from .problems import ApiProblem, register_error_handlers
+from .state import EXTENSION
+
+MAX_BODY = 5 * 1024 * 1024
+TRUE = ("1", "true", "yes", "on")
+
+
+def _make_clock(config: dict[str, Any]) -> Clock:
+    if not config.get("SIMULATED_CLOCK"):
+        return SystemClock()
+    start = config.get("SIMULATED_CLOCK_START")
+    if isinstance(start, str):
+        start = datetime.fromisoformat(start)
+    return SimulatedClock(start or datetime.now().astimezone())
+
+
+def _check_json_body() -> None:
+    """Bad JSON is a 400 problem, whatever the route (spectree would read it as ``{}``)."""
+    if request.method in ("POST", "PUT", "PATCH") and request.is_json and request.get_data(cache=True):
+        try:
+            request.get_json(force=False, silent=False)
+        except Exception as exc:  # werkzeug raises BadRequest; keep the message short
+            raise ApiProblem(400, "the body is not valid JSON", kind="bad-json") from exc
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(DATABASE_URL=None, SIMULATED_CLOCK=False)
+    app.json = PathwayJSONProvider(app)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL"),
+        SIMULATED_CLOCK=os.environ.get("SIMULATED_CLOCK", "").lower() in TRUE,
+        SIMULATED_CLOCK_START=os.environ.get("SIMULATED_CLOCK_START"),
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SERVICE=None,
+    )
     if config:
         app.config.update(config)
 
-    from .health import bp as health_bp
+    service, engine = app.config["SERVICE"], None
+    if service is None:
+        runtime = open_service(app.config["DATABASE_URL"], clock=_make_clock(app.config))
+        service, engine = runtime.service, runtime.engine
+    app.extensions[EXTENSION] = {"service": service, "engine": engine}
 
-    app.register_blueprint(health_bp)
+    register_error_handlers(app)
+    init_request_logging(app)
+    app.before_request(_check_json_body)
+
+    from . import camunda, clock, decisions, definitions, health, pathways, patients, tasks
+    from .openapi import init_openapi
+
+    for module in (health, definitions, patients, pathways, tasks, decisions, clock, camunda):
+        app.register_blueprint(module.bp)
+    init_openapi(app)
     return app

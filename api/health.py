@@ -2,9 +2,13 @@
 
 from flask import Blueprint
 
+from .openapi import endpoint
+
 bp = Blueprint("health", __name__, url_prefix="/api")
 
 
 @bp.get("/health")
+@endpoint(roles=None, tags=("health",))
 def health() -> dict[str, str]:
+    """Is the server up? (no token needed)"""
     return {"status": "ok"}

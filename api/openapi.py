@@ -1,0 +1,107 @@
+"""The OpenAPI 3.1 document, generated from the routes by spectree (pydantic models), and the
+``endpoint`` decorator every route uses: roles first (401/403), then request validation (422)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, request
+from spectree import Response as Responses
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecuritySchemeData
+
+from .auth import roles as require_roles
+from .problems import ApiProblem, field_errors_from_pydantic
+from .schemas import Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Care pathway API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});</script>
+<noscript>The machine-readable description is at <a href="/api/openapi.json">/api/openapi.json</a>.</noscript>
+</body></html>
+"""
+
+
+def _reject_invalid(req: Any, resp: Any, error: Any, instance: Any, adapter: Any = None) -> None:
+    """spectree's before-hook: answer invalid requests with our problem document."""
+    if error is not None:
+        errors = field_errors_from_pydantic(error.errors())
+        raise ApiProblem(422, "the request is not valid", kind="invalid-input", errors=errors)
+
+
+spec = SpecTree(
+    "flask",
+    mode="strict",
+    # spectree skips routes under its own path when it builds the document, so its path must
+    # not be "api"; we serve the document at /api/openapi.json ourselves (see init_openapi).
+    path="api/openapi",
+    filename="spectree.json",
+    page_templates={},
+    title="Care pathway API",
+    description="Guideline care pathways (BPMN + DMN) for coordinators, clinical leads and polling "
+                "systems. Errors are RFC 9457 problem+json. Each operation lists the roles it allows.",
+    version="1",
+    security_schemes=[
+        SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer")),
+        SecurityScheme(name="basic", data=SecuritySchemeData(type="http", scheme="basic")),
+    ],
+    security=[{"bearer": []}, {"basic": []}],
+    before=_reject_invalid,
+    validation_error_status=422,
+)
+
+ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_422": Problem}
+
+
+def endpoint(*, roles: Iterable[str] | None, tags: tuple[str, ...], ok: dict[str, Any] | None = None,
+             errors: Iterable[int] = (), **validate: Any) -> Callable[[F], F]:
+    """Document and guard a view: ``roles=None`` means public (no token)."""
+    statuses: dict[str, Any] = {**(ok or {})}
+    for code in (401, 403, 422, *errors) if roles is not None else (*errors,):
+        statuses.setdefault(f"HTTP_{code}", Problem)
+
+    def decorate(view: F) -> F:
+        checked = spec.validate(resp=Responses(**statuses), tags=list(tags),
+                                security={} if roles is None else None, **validate)(view)
+        if validate.get("json") is not None:
+            checked = _json_only(checked)
+        if roles is None:
+            return checked  # type: ignore[return-value]
+        allowed = frozenset(roles)
+        guarded = require_roles(allowed)(checked)
+        doc = (view.__doc__ or "").strip()
+        guarded.__doc__ = f"{doc}\n\nRoles: {', '.join(sorted(allowed))}."
+        return guarded
+
+    return decorate
+
+
+def _json_only(view: F) -> F:
+    """A JSON body route refuses other media types (415) instead of reading them as ``{}``."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.get_data(cache=True) and not request.is_json:
+            raise ApiProblem(415, "send the body as application/json", kind="unsupported-media-type")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def init_openapi(app: Flask) -> None:
+    spec.register(app)
+
+    @app.get("/api/openapi.json")
+    def openapi_document() -> Response:
+        return app.json.response(spec.spec)
+
+    @app.get("/api/docs")
+    def api_docs() -> Response:
+        return Response(DOCS_PAGE, mimetype="text/html")

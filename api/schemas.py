@@ -1,0 +1,221 @@
+"""Request and response bodies (pydantic): validation and the OpenAPI document come from here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+Name = Field(min_length=1, max_length=255)
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error (422), not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- errors ------------------------------------------------------------------------------------
+class FieldErrorOut(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class ModelProblemOut(BaseModel):
+    file: str
+    element: str
+    message: str
+
+
+class Problem(Open):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldErrorOut] | None = None
+    problems: list[ModelProblemOut] | None = None
+
+
+# -- definitions -------------------------------------------------------------------------------
+class DeployForm(BaseModel):
+    """One or more ``.bpmn`` and ``.dmn`` files, as multipart parts (any part name)."""
+
+    files: list[bytes] = Field(json_schema_extra={"items": {"type": "string", "format": "binary"}})
+
+
+class DefinitionOut(Open):
+    id: int
+    key: str
+    version: int
+    sha256: str
+    name: str | None = None
+    createdAt: str
+    deployedBy: str | None = None
+
+
+class DeployedOut(DefinitionOut):
+    created: bool
+
+
+class DefinitionList(BaseModel):
+    items: list[DefinitionOut]
+
+
+class DefinitionQuery(Strict):
+    key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+# -- patients and pathways ---------------------------------------------------------------------
+class PatientIn(Strict):
+    externalId: str = Field(min_length=1, max_length=255)
+    displayName: str | None = Field(default=None, max_length=255)
+    birthDate: date | None = None
+    sex: Literal["female", "male", "other", "unknown"] | None = None
+
+
+class IdOut(BaseModel):
+    id: str
+
+
+class EnrollIn(Strict):
+    definition: str = Field(min_length=1, max_length=255)
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    variables: dict[str, Any] | None = Field(
+        default=None, description="Process variables; strings that are exactly YYYY-MM-DD become dates and "
+                                  "full ISO date-times with an offset become date-times.")
+    businessKey: str | None = Field(default=None, max_length=255)
+
+
+class DefinitionRef(BaseModel):
+    key: str
+    version: int
+
+
+class PathwayOut(Open):
+    id: str
+    patientId: str | None
+    status: str
+    definition: DefinitionRef
+    variables: dict[str, Any]
+    activeElements: list[str]
+    completedElements: list[str]
+    nextDueAt: str | None
+
+
+class TimelineEvent(Open):
+    id: int
+    at: str
+    actor: str
+    action: str
+
+
+class TimelineOut(BaseModel):
+    items: list[TimelineEvent]
+
+
+class MessageIn(Strict):
+    variables: dict[str, Any] | None = None
+
+
+class MigrateIn(Strict):
+    version: int = Field(ge=1, le=2_147_483_647)
+    dryRun: bool = False
+
+
+class MigrateOut(Open):
+    pathwayId: str
+    dryRun: bool
+    fromVersion: int
+    toVersion: int
+    migrated: bool
+
+
+# -- tasks -------------------------------------------------------------------------------------
+class TaskQuery(Strict):
+    status: Literal["ready", "completed", "cancelled", "any"] = "ready"
+    candidateGroup: str | None = Field(default=None, min_length=1, max_length=255)
+    assignee: str | None = Field(default=None, min_length=1, max_length=255)
+    patientId: str | None = Field(default=None, min_length=1, max_length=36)
+    pathwayId: str | None = Field(default=None, min_length=1, max_length=36)
+    dueBefore: AwareDatetime | None = None
+    dueAfter: AwareDatetime | None = None
+    overdue: bool | None = None
+    limit: int = Field(default=50, ge=1, le=1000)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class TaskOut(Open):
+    id: str
+    pathwayId: str
+    patientId: str | None
+    elementId: str
+    name: str | None
+    status: str
+    candidateGroups: list[str]
+    assignee: str | None
+    priority: int | None
+    due: str | None
+    followUp: str | None
+    overdue: bool
+    createdAt: str
+
+
+class TaskDetail(TaskOut):
+    form: dict[str, Any]
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    nextCursor: str | None
+
+
+class CompleteIn(Strict):
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class CompleteOut(Open):
+    task: TaskOut
+    pathway: dict[str, Any]
+
+
+# -- decisions and the clock -------------------------------------------------------------------
+class EvaluateIn(Strict):
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluateOut(Open):
+    result: Any = None
+    matchedRules: list[str]
+    trace: list[dict[str, Any]]
+    definition: DefinitionRef
+
+
+class ClockIn(Strict):
+    advance: str | None = Field(default=None, min_length=2, max_length=64, examples=["P6W"])
+    set: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ClockIn:
+        if (self.advance is None) == (self.set is None):
+            raise ValueError("give exactly one of 'advance' (an ISO-8601 duration) or 'set' (a date-time)")
+        return self
+
+
+class FiredOut(BaseModel):
+    pathwayId: str
+    fired: list[dict[str, Any]]
+
+
+class ClockOut(BaseModel):
+    now: str
+    simulated: bool
+    fired: list[FiredOut] = Field(default_factory=list)
