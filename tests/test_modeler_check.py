@@ -358,3 +358,23 @@ def test_missing_path_is_a_usage_error(modeler_check: list[str], tmp_path: Path)
     done = run_check(modeler_check, tmp_path / "nowhere")
     assert done.returncode == 2
     assert "no such file or folder" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ('modeler:executionPlatformVersion="7.22.0"', 'modeler:executionPlatformVersion="7.21.0"', '"7.21.0"'),
+        (' modeler:executionPlatformVersion="7.22.0"', "", "null"),
+    ],
+    ids=["7.21", "no-version"],
+)
+def test_execution_platform_must_be_7_22(
+    modeler_check: list[str], tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    path = tmp_path / "platform.bpmn"
+    path.write_text(CLEAN_BPMN.replace(old, new))
+    done = run_check(modeler_check, path)
+    assert done.returncode == 1
+    assert done.stdout.startswith(
+        f'{path}:Definitions_mc: modeler:executionPlatform/executionPlatformVersion are "Camunda Platform"/{said}, '
+    ), done.stdout

@@ -6,6 +6,7 @@
 //   - parse with bpmn-moddle + camunda-bpmn-moddle / dmn-moddle + camunda-dmn-moddle; every import
 //     warning (unknown element or attribute in a known namespace, unresolved reference) is a
 //     finding, as is a local DMN href ("#id") that points at nothing;
+//   - the definitions declare modeler:executionPlatform "Camunda Platform", version 7.22.x;
 //   - BPMN: bpmnlint with bpmnlint:recommended + plugin:camunda-compat/camunda-platform-7-22;
 //     every report of category "error" (or a crashing rule) is a finding; "warn" reports go to
 //     stderr only;
@@ -18,10 +19,12 @@
 // Output: one line per finding on stdout, `file:element-id: message` ("-" when there is no id).
 // Exit status: 0 clean, 1 findings, 2 usage error.
 
+import { realpathSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 
 import { BpmnModdle } from 'bpmn-moddle';
 import { DmnModdle } from 'dmn-moddle';
@@ -182,6 +185,35 @@ function checkEdgeEnds(edges, boundsOf, report) {
   }
 }
 
+const MODELER_NS = 'http://camunda.org/schema/modeler/1.0';
+export const EXECUTION_PLATFORM = 'Camunda Platform';
+export const EXECUTION_PLATFORM_VERSION = /^7\.22(\.\d+)?$/;
+
+/**
+ * Camunda Modeler 5 records the engine a file targets on its definitions
+ * (modeler:executionPlatform / modeler:executionPlatformVersion) and lints it against that
+ * engine: the files must say Camunda Platform 7.22.
+ */
+function checkExecutionPlatform(definitions, report) {
+  const attrs = definitions.$attrs || {};
+  const modelerAttr = local => {
+    for (const [ name, value ] of Object.entries(attrs)) {
+      const [ prefix, rest ] = name.includes(':') ? name.split(':') : [ '', name ];
+      if (rest === local && prefix && attrs['xmlns:' + prefix] === MODELER_NS) {
+        return value;
+      }
+    }
+    return undefined;
+  };
+  const platform = modelerAttr('executionPlatform');
+  const version = modelerAttr('executionPlatformVersion');
+  if (platform !== EXECUTION_PLATFORM || !EXECUTION_PLATFORM_VERSION.test(version || '')) {
+    report(definitions.id || '-',
+      `modeler:executionPlatform/executionPlatformVersion are ${JSON.stringify(platform ?? null)}/${JSON.stringify(version ?? null)}, ` +
+      `expected "${EXECUTION_PLATFORM}"/"7.22.x" (as Camunda Modeler 5 saves a Camunda 7.22 file)`);
+  }
+}
+
 function moddleWarnings(warnings, report, xml) {
   for (const warning of warnings) {
     let id = '-';
@@ -236,6 +268,7 @@ async function checkBpmn(xml, report, lintWarn) {
   }
   const { rootElement: definitions, warnings } = parsed;
   moddleWarnings(warnings, report, xml);
+  checkExecutionPlatform(definitions, report);
 
   // diagram interchange: what has a shape/edge, and where
   const diOf = new Map(); // semantic element -> [di]
@@ -370,6 +403,7 @@ async function checkDmn(xml, report) {
   }
   const { rootElement: definitions, warnings, elementsById } = parsed;
   moddleWarnings(warnings, report, xml);
+  checkExecutionPlatform(definitions, report);
 
   const diOf = new Map();
   const diagrams = (definitions.dmnDI && definitions.dmnDI.diagrams) || [];
@@ -532,7 +566,15 @@ async function main(argv) {
   return count ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1] === new URL(import.meta.url).pathname) {
+function isMain() {
+  try {
+    return Boolean(process.argv[1]) && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   main(process.argv.slice(2)).then(code => { process.exitCode = code; }, err => {
     process.stderr.write(`modeler-check: internal error: ${err && err.stack || err}\n`);
     process.exitCode = 2;
