@@ -272,3 +272,26 @@ def test_evaluation_speed_is_reasonable() -> None:
         assert expression.evaluate(context) is True
         assert tests.matches(11) is True
     assert systime.perf_counter() - start < 2.0  # ~20 µs per evaluation in practice
+
+
+def test_random_token_soup_only_ever_raises_feel_errors() -> None:
+    import random
+
+    pieces = ['1', '-2.5', '"a"', 'x', 'null', 'true', 'date("2020-01-31")', 'duration("P1M")', '[1,2]', '{a:1}',
+              '?', 'item', '+', '-', '*', '/', '**', '=', '<', '>=', ' and ', ' or ', ' in ', ' between ', '..',
+              ',', '.', '[', ']', '(', ')', '{', '}', ':', 'count(', 'substring(', 'not(', 'if ', ' then ',
+              ' else ', 'for i in ', ' return ', 'some i in ', ' satisfies ', 'sort(', '@"P1D"', '`x`']
+    rng = random.Random(20260101)
+    context = {"x": [1, 2], "item": 3}
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
+        for parse in (parse_expression, parse_unary_tests):
+            try:
+                parsed = parse(text)
+            except FeelSyntaxError:
+                continue
+            if isinstance(parsed, Expression):
+                parsed.evaluate(context)
+            else:
+                for value in (2, None, "a", [1]):
+                    assert parsed.matches(value, context) in (True, False)

@@ -49,7 +49,7 @@ def get_path(value: Any, key: str) -> Any:
 
 
 def select(values: list[Any], index: Decimal) -> Any:
-    if index != index.to_integral_value():
+    if not index.is_finite() or index != index.to_integral_value():
         return None
     position = int(index)
     if position > 0 and position <= len(values):

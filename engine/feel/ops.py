@@ -263,7 +263,8 @@ def power(a: Any, b: Any) -> Any:
     if kind(a) != NUMBER or kind(b) != NUMBER:
         return None
     try:
-        return DECIMAL128.power(a, b)
+        result = DECIMAL128.power(a, b)
+        return result if result.is_finite() else None  # 0 ** -1 is Infinity: not a FEEL number
     except (ArithmeticError, OverflowError, ValueError):
         return None
 
