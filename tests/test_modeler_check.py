@@ -123,7 +123,8 @@ BPMN_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 
 # A clean model exercising every exclusion: pool with two lanes, an expanded sub-process holding a
 # task with a boundary event, an interrupting boundary event on the sub-process itself, a collapsed
-# sub-process drawn on its own plane, a text annotation with an association.
+# sub-process drawn on its own plane, a text annotation with an association, camunda properties and
+# a foreign-namespace extension element (which Modeler keeps and must not be a finding).
 CLEAN_BPMN = BPMN_HEAD + """  <bpmn:collaboration id="Collaboration_mc">
     <bpmn:participant id="Participant_mc" name="Pathway" processRef="Process_mc" />
   </bpmn:collaboration>
@@ -151,6 +152,10 @@ CLEAN_BPMN = BPMN_HEAD + """  <bpmn:collaboration id="Collaboration_mc">
       <bpmn:outgoing>Flow_2</bpmn:outgoing>
       <bpmn:startEvent id="Start_inner" name="Phase started"><bpmn:outgoing>Flow_i1</bpmn:outgoing></bpmn:startEvent>
       <bpmn:userTask id="Task_inner" name="Reassess" camunda:candidateGroups="coordinator" camunda:dueDate="P4W">
+        <bpmn:extensionElements>
+          <camunda:properties><camunda:property name="source" value="clinical-design 4.2" /></camunda:properties>
+          <ext:note xmlns:ext="urn:example:ext" kind="free"><ext:text>foreign extensions are kept</ext:text></ext:note>
+        </bpmn:extensionElements>
         <bpmn:incoming>Flow_i1</bpmn:incoming>
         <bpmn:outgoing>Flow_i2</bpmn:outgoing>
       </bpmn:userTask>

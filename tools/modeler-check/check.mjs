@@ -14,7 +14,9 @@
 //     artifact, data reference and data association (BPMN) / DRG element, requirement, text
 //     annotation and association (DMN) has a shape or edge; no two shapes on one plane overlap,
 //     except a shape lying wholly inside an expanded sub-process, participant or lane (or DMN
-//     decision service) and a boundary event on its host. Groups are overlays and are ignored.
+//     decision service) and a boundary event on its host. Groups are overlays and are ignored;
+//     an edge (sequence/message flow, association, DMN requirement) starts and ends within 5px
+//     of its source/target shape on the same plane, otherwise it is drawn detached.
 //
 // Output: one line per finding on stdout, `file:element-id: message` ("-" when there is no id).
 // Exit status: 0 clean, 1 findings, 2 usage error.
@@ -64,7 +66,8 @@ function walk(element, visit, seen = new Set()) {
   seen.add(element);
   visit(element);
 
-  for (const prop of element.$descriptor.properties) {
+  // generic elements (foreign namespaces inside extensionElements) have no typed properties
+  for (const prop of element.$descriptor.properties || []) {
     if (prop.isReference || prop.isAttr) {
       continue;
     }
@@ -522,11 +525,16 @@ export async function checkFile(file) {
   const report = (id, message) => findings.push({ id, message });
   const lintWarn = (id, message) => lintWarnings.push({ id, message });
 
-  const xml = await readFile(file, 'utf8');
-  if (/\.bpmn$/i.test(file)) {
-    await checkBpmn(xml, report, lintWarn);
-  } else {
-    await checkDmn(xml, report);
+  try {
+    const xml = await readFile(file, 'utf8');
+    if (/\.bpmn$/i.test(file)) {
+      await checkBpmn(xml, report, lintWarn);
+    } else {
+      await checkDmn(xml, report);
+    }
+  } catch (err) {
+    // a crash on one file is a finding for that file, the others are still checked
+    report('-', 'check failed: ' + oneLine(err && err.stack || err));
   }
   return { findings, lintWarnings };
 }
