@@ -9,12 +9,13 @@ from ..clock import Clock
 from .context import ServiceContext
 from .definitions import DefinitionService
 from .errors import Conflict, InvalidInput, ModelError, NotFound, PreconditionFailed, ServiceError
+from .migrate import MigrationService
 from .pathways import PathwayService
 from .tasks import TaskService
 from .timers import TIMER_ACTOR, TimerService
 
 
-class Service(DefinitionService, PathwayService, TaskService, TimerService):
+class Service(DefinitionService, PathwayService, TaskService, TimerService, MigrationService):
     def __init__(self, session_factory: sessionmaker, clock: Clock, read_factory: sessionmaker | None = None) -> None:
         self.ctx = ServiceContext(session_factory, clock, read_factory)
 

@@ -1,0 +1,52 @@
+"""Migrating a pathway to another version of its definition, with a dry run first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..migration import migrate_runtime
+from ..store import Instance, get_definition
+from .context import ServiceContext
+from .errors import Conflict, NotFound
+from .persist import save, snapshot
+
+
+class MigrationService:
+    ctx: ServiceContext
+
+    def migrate(self, instance_id: str, version: int, *, actor: str, dry_run: bool = False) -> dict[str, Any]:
+        """Move a running pathway to ``version`` of its definition key.
+
+        The dry run does the whole migration on a throw-away copy and reports it: which active
+        elements move where, which changed, and which timers keep their due times. A migration
+        that is not possible raises ``Conflict`` (the report says why) and changes nothing.
+        """
+        with (self.ctx.read() if dry_run else self.ctx.write()) as session:
+            instance = session.get(Instance, instance_id) if dry_run else self.ctx.lock(session, instance_id)
+            if instance is None:
+                raise NotFound(f"pathway {instance_id} not found")
+            current = instance.definition
+            if instance.status != "running":
+                raise Conflict(f"pathway {instance_id} is {instance.status}; only running pathways migrate")
+            target = get_definition(session, current.key, version)
+            if target is None:
+                raise NotFound(f"definition '{current.key}' version {version} not found")
+            if target.id == current.id:
+                raise Conflict(f"pathway {instance_id} is already on version {version}")
+            runtime = self.ctx.load_runtime(session, instance)
+            before = snapshot(runtime)
+            bundle, _specs = self.ctx.bundle_for(target)
+            migrated, report = migrate_runtime(runtime, bundle)
+            result = {"pathwayId": instance_id, "dryRun": dry_run, "fromVersion": current.version,
+                      "toVersion": target.version, **report.to_dict(), "migrated": False}
+            if dry_run:
+                return result
+            if not report.possible:
+                raise Conflict("the pathway cannot move to version "
+                               f"{target.version}: {'; '.join(report.blocking)}")
+            instance.definition_id = target.id
+            instance.definition = target
+            save(self.ctx, session, instance, migrated, actor=actor, action="pathway.migrate", before=before,
+                 details={"from": {"key": current.key, "version": current.version},
+                          "to": {"key": target.key, "version": target.version}, **report.to_dict()})
+            return {**result, "migrated": True}
