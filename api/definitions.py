@@ -29,7 +29,13 @@ def uploaded_files(parts: Any = None) -> dict[str, bytes]:
             continue
         if name in files:
             raise ModelError([Problem(name, "-", "the same file name was uploaded twice")])
-        files[name] = storage.read()
+        content = storage.read()
+        try:
+            content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # load_bundle would raise UnicodeDecodeError (a 500); say what is wrong instead.
+            raise ModelError([Problem(name, "-", "the file is not UTF-8 text")]) from None
+        files[name] = content
     if not files:
         raise ModelError([Problem("-", "-", "no files were uploaded: send the .bpmn and .dmn files as parts")])
     return files
