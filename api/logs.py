@@ -37,6 +37,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in ("alembic", "spiff", "SpiffWorkflow"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def init_request_logging(app: Flask) -> None:

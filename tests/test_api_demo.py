@@ -1,0 +1,97 @@
+"""``pathway serve --demo`` set-up, and logs that never carry patient identifiers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from api.demo import HISTORY, bundled_files, sample_answer, seed_demo
+from api.logs import JsonFormatter
+from api.serve import build, fresh_demo_url
+from api.testkit import BUNDLE, START, bearer, close_app, make_app
+
+
+def test_demo_enrols_patients_at_different_stages(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", SIMULATED_CLOCK_START=(START - HISTORY).isoformat())
+    try:
+        service = app.extensions["pathway"]["service"]
+        files = {p.name: p.read_bytes() for p in BUNDLE.iterdir()}
+        result = seed_demo(service, files, until=START)
+        assert set(result.tokens) == {"admin", "api_client", "clinical_lead", "coordinator"}
+        assert result.definition and result.definition["version"] == 1 and not result.problems
+        assert len(result.pathways) == 5 and service.clock.now() == START
+        client = app.test_client()
+        stages = set()
+        for pathway in result.pathways:
+            state = client.get(f"/api/pathways/{pathway}", headers=bearer(result.tokens["api_client"])).json
+            stages.add(tuple(state["activeElements"]))
+        assert len(stages) >= 3, stages  # e.g. waiting for 3 months, chased, fresh reassessment
+        work = client.get("/api/tasks", headers=bearer(result.tokens["coordinator"])).json["items"]
+        assert any(t["overdue"] for t in work) and any(not t["overdue"] for t in work)
+    finally:
+        close_app(app)
+
+
+def test_demo_without_a_bundled_pathway_still_makes_tokens(tmp_path: Path) -> None:
+    (tmp_path / "pathways").mkdir()
+    assert bundled_files(tmp_path) == {}
+    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        result = seed_demo(app.extensions["pathway"]["service"], {})
+        assert len(result.tokens) == 4 and result.definition is None and result.pathways == []
+        r = app.test_client().get("/api/tasks", headers=bearer(result.tokens["admin"]))
+        assert r.status_code == 200
+    finally:
+        close_app(app)
+
+
+def test_serve_demo_builds_on_a_fresh_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "demo.db").write_text("old")
+    url = fresh_demo_url()
+    assert not (tmp_path / "instance" / "demo.db").exists() and url.endswith("instance/demo.db")
+    app, seeded = build(demo=True, simulated_clock=False)
+    try:
+        assert app.config["SIMULATED_CLOCK"] is True and len(seeded["tokens"]) == 4
+        clock = app.test_client().get("/api/clock", headers=bearer(seeded["tokens"]["api_client"])).json
+        assert clock["simulated"] is True
+    finally:
+        close_app(app)
+
+
+def test_sample_answers_satisfy_the_form() -> None:
+    form = {"fields": [
+        {"id": "pain", "type": "long", "constraints": {"required": None, "min": "2"}},
+        {"id": "mobility", "type": "enum", "options": [{"id": "a"}, {"id": "b"}], "constraints": {"required": None}},
+        {"id": "note", "type": "string", "constraints": {}},
+    ]}
+    assert sample_answer(form, START.date()) == {"pain": 2, "mobility": "a"}
+
+
+def test_request_logs_carry_no_patient_identifiers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'logs.db'}")
+    try:
+        result = seed_demo(app.extensions["pathway"]["service"], {})
+        client = app.test_client()
+        auth = bearer(result.tokens["coordinator"])
+        with caplog.at_level(logging.INFO):
+            patient = client.post("/api/patients", json={"externalId": "MRN-SECRET-77", "displayName": "Ada Lovelace"},
+                                  headers=auth).json["id"]
+            client.get(f"/api/pathways/{patient}", headers=auth)
+            client.post(f"/api/patients/{patient}/pathways", json={"definition": "none"}, headers=auth)
+        lines = [JsonFormatter().format(r) for r in caplog.records]
+        requests = [json.loads(line) for line in lines if '"event": "request"' in line]
+        assert {r["route"] for r in requests} >= {"/api/patients", "/api/pathways/<pathway_id>"}
+        assert requests[0]["status"] == 201 and requests[0]["role"] == "coordinator"
+        text = "\n".join(lines)
+        for secret in ("MRN-SECRET-77", "Ada Lovelace", patient):
+            assert secret not in text
+    finally:
+        close_app(app)
+    assert timedelta(weeks=16) == HISTORY
