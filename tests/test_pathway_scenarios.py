@@ -1,0 +1,257 @@
+"""Time-travel scenarios for the OVCF pathway, written in YAML under ``tests/scenarios/``.
+
+Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`` on a
+``SimulatedClock``, enrols a patient and then plays its steps in order:
+
+- ``complete: <elementId>`` with ``with: {field: value}`` answers (merged over
+  ``_defaults.yaml``) completes the one ready task of that BPMN element;
+- ``at: <time>`` moves the clock and fires every timer that became due, in due order;
+- ``message: <name>`` with ``variables:`` correlates a message (e.g. ``RedFlagReported``);
+- ``anchor: {name: <time>}`` names an instant for later expectations (e.g. the last dose);
+- ``expect:`` checks ready tasks, due dates, candidate groups, priorities, pending timers,
+  decision results and status.
+
+Times are ``<anchor>[+|-<ISO duration>]...``: ``start`` (enrolment instant), ``fracture``
+(midnight of the fracture date = the enrolment day), ``today`` (midnight of the clock's day),
+``now``, or a name defined with ``anchor:``. Answers may use ``today``, ``today+P3D`` ... for
+dates. Nothing clinical is decided here: every threshold and interval comes from the BPMN/DMN.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import SimulatedClock
+from engine.isotime import parse_duration
+from engine.models.specs import DecisionTask
+from engine.service import Service
+from engine.store import Instance
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = Path(__file__).parent / "scenarios"
+KEY = "ovcf_pathway"
+ACTOR = "scenario:runner"
+TERM = re.compile(r"([+-])(P[0-9YMWDTHS.]+)")
+
+
+def load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+DEFAULTS: dict[str, dict[str, Any]] = load_yaml(SCENARIOS / "_defaults.yaml")
+SCENARIO_FILES = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def bundle_files() -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for folder in (ROOT / "pathways", ROOT / "dmn"):
+        for path in sorted(folder.glob("*")):
+            if path.suffix in (".bpmn", ".dmn"):
+                files[path.name] = path.read_bytes()
+    return files
+
+
+# -- the runner ------------------------------------------------------------------------------------
+class Scenario:
+    def __init__(self, spec: dict[str, Any], svc: Service, clock: SimulatedClock) -> None:
+        self.spec = spec
+        self.svc = svc
+        self.clock = clock
+        self.start = clock.now()
+        self.anchors: dict[str, datetime] = {"start": self.start, "fracture": _midnight(self.start.date())}
+        self.pid = svc.enroll(KEY, actor=ACTOR, variables=spec.get("variables") or {})
+
+    # times and values
+    def instant(self, text: Any) -> datetime:
+        if isinstance(text, datetime):
+            return text if text.tzinfo else text.replace(tzinfo=UTC)
+        if isinstance(text, date):
+            return _midnight(text)
+        raw = str(text).strip()
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)", raw)
+        if not match:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        name = match.group(1)
+        if name == "now":
+            base = self.clock.now()
+        elif name == "today":
+            base = _midnight(self.clock.now().date())
+        else:
+            assert name in self.anchors, f"unknown time anchor '{name}'"
+            base = self.anchors[name]
+        rest = raw[match.end():].replace(" ", "")
+        pos = 0
+        for term in TERM.finditer(rest):
+            assert term.start() == pos, f"cannot read time '{raw}'"
+            duration = parse_duration(term.group(2))
+            base = duration.add_to(base, UTC) if term.group(1) == "+" else duration.subtract_from(base, UTC)
+            pos = term.end()
+        assert pos == len(rest), f"cannot read time '{raw}'"
+        return base
+
+    def answer(self, value: Any) -> Any:
+        if isinstance(value, str) and re.match(r"^today([+-]P|$)", value):
+            return self.instant(value).date().isoformat()
+        if isinstance(value, datetime):
+            return value.date().isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    # reading state
+    def ready(self) -> list[dict[str, Any]]:
+        return self.svc.tasks(pathway_id=self.pid, limit=200)["items"]
+
+    def ready_ids(self) -> list[str]:
+        return sorted(t["elementId"] for t in self.ready())
+
+    def one_ready(self, element: str) -> dict[str, Any]:
+        found = [t for t in self.ready() if t["elementId"] == element]
+        assert found, f"'{element}' is not ready at {self.clock.now()}; ready: {self.ready_ids()}"
+        return found[0]
+
+    def decisions(self) -> dict[str, list[dict[str, Any]]]:
+        with self.svc.ctx.read() as session:
+            instance = session.get(Instance, self.pid)
+            runtime = self.svc.ctx.load_runtime(session, instance)
+        log: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        for task in runtime.workflow.get_tasks(state=TaskState.COMPLETED):
+            spec = task.task_spec
+            if isinstance(spec, DecisionTask):
+                info = task._get_internal_data("decision") or {}
+                entry = {"rules": info.get("matchedRules") or [],
+                         "result": task.data.get(spec.result_variable) if spec.result_variable else None}
+                log.setdefault(spec.bpmn_id, []).append((task.last_state_change, entry))
+        return {k: [e for _, e in sorted(v, key=lambda item: item[0])] for k, v in log.items()}
+
+    # steps
+    def run(self) -> None:
+        for index, step in enumerate(self.spec.get("steps") or []):
+            where = f"step {index + 1} {_describe(step)}"
+            try:
+                self.step(step)
+            except AssertionError as exc:
+                raise AssertionError(f"{self.spec.get('name')}: {where}: {exc}") from None
+
+    def step(self, step: dict[str, Any]) -> None:
+        if "at" in step:
+            target = self.instant(step["at"])
+            self.clock.set(target)
+            self.svc.fire_due_timers()
+        if "anchor" in step:
+            for name, value in step["anchor"].items():
+                self.anchors[name] = self.instant(value)
+        if "complete" in step:
+            element = step["complete"]
+            answers = {**DEFAULTS.get(element, {}), **(step.get("with") or {})}
+            answers = {k: self.answer(v) for k, v in answers.items() if v is not None}
+            task = self.one_ready(element)
+            self.svc.complete(task["id"], answers, actor=step.get("actor", ACTOR))
+        if "message" in step:
+            variables = {k: self.answer(v) for k, v in (step.get("variables") or {}).items()}
+            self.svc.correlate_message(self.pid, step["message"], actor=ACTOR, variables=variables)
+        if "expect" in step:
+            self.check(step["expect"])
+
+    def check(self, expect: dict[str, Any]) -> None:
+        ready = self.ready()
+        ids = sorted(t["elementId"] for t in ready)
+        if "ready" in expect:
+            assert ids == sorted(expect["ready"]), f"ready tasks {ids} != {sorted(expect['ready'])}"
+        for element in expect.get("ready_include") or []:
+            assert element in ids, f"'{element}' should be ready; ready: {ids}"
+        for element in expect.get("ready_exclude") or []:
+            assert element not in ids, f"'{element}' should not be ready; ready: {ids}"
+        for element, when in (expect.get("due") or {}).items():
+            task = self.one_ready(element)
+            assert task["due"] is not None, f"'{element}' has no due date"
+            got = datetime.fromisoformat(task["due"])
+            assert got == self.instant(when), f"'{element}' due {got.isoformat()} != {when} ({self.instant(when)})"
+        for element, groups in (expect.get("groups") or {}).items():
+            assert self.one_ready(element)["candidateGroups"] == sorted(groups), f"'{element}' candidate groups"
+        for element, priority in (expect.get("priority") or {}).items():
+            assert self.one_ready(element)["priority"] == priority, f"'{element}' priority"
+        for element in expect.get("overdue") or []:
+            assert self.one_ready(element)["overdue"], f"'{element}' should be overdue"
+        pathway = self.svc.pathway(self.pid)
+        if "status" in expect:
+            assert pathway["status"] == expect["status"], f"status {pathway['status']}"
+        timers = {t["elementId"] for t in pathway["timers"]}
+        for element in expect.get("timers_include") or []:
+            assert element in timers, f"timer '{element}' should be pending; pending: {sorted(timers)}"
+        for element in expect.get("timers_exclude") or []:
+            assert element not in timers, f"timer '{element}' should not be pending; pending: {sorted(timers)}"
+        if expect.get("decisions"):
+            self.check_decisions(expect["decisions"])
+        for element in expect.get("not_evaluated") or []:
+            assert element not in self.decisions(), f"decision task '{element}' should not have run"
+
+    def check_decisions(self, expected: dict[str, Any]) -> None:
+        log = self.decisions()
+        for element, want in expected.items():
+            assert element in log, f"decision task '{element}' has not run; ran: {sorted(log)}"
+            last = log[element][-1]
+            want = dict(want)
+            rules = want.pop("_rules", None)
+            if rules is not None:
+                assert last["rules"] == rules, f"'{element}' matched {last['rules']} != {rules}"
+            result = last["result"]
+            for key, value in want.items():
+                if key == "_value":
+                    got = result
+                elif isinstance(result, list):
+                    got = [row.get(key) for row in result]
+                else:
+                    assert isinstance(result, dict), f"'{element}' result {result!r} has no '{key}'"
+                    got = result.get(key)
+                assert _same(got, value), f"'{element}'.{key} = {got!r}, expected {value!r}"
+
+
+def _same(got: Any, want: Any) -> bool:
+    if isinstance(want, int | float) and not isinstance(want, bool) and isinstance(got, int | float):
+        return abs(float(got) - float(want)) < 1e-9
+    if isinstance(want, list) and isinstance(got, list):
+        return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))
+    return got == want
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _describe(step: dict[str, Any]) -> str:
+    keys = [k for k in ("at", "complete", "message", "expect") if k in step]
+    return ", ".join(f"{k}={step[k]!r}" if k != "expect" else "expect" for k in keys)
+
+
+# -- tests -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    return bundle_files()
+
+
+def test_scenario_files_exist() -> None:
+    assert SCENARIO_FILES, "no scenarios under tests/scenarios"
+    for path in SCENARIO_FILES:
+        spec = load_yaml(path)
+        assert spec.get("name") and spec.get("steps"), f"{path.name}: needs a name and steps"
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+def test_scenario(path: Path, files: dict[str, bytes], session_factory: sessionmaker[Session]) -> None:
+    spec = load_yaml(path)
+    start = spec.get("start", "2026-03-02T09:00:00Z")
+    start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    clock = SimulatedClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+    svc = Service(session_factory, clock)
+    svc.deploy(files, actor="lead:scenario")
+    Scenario(spec, svc, clock).run()
