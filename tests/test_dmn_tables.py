@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def case_files() -> list[Path]:
     return sorted(CASES_DIR.glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_case_file(path: Path) -> dict[str, Any]:
     data = _load_yaml_text(path.read_text(encoding="utf-8"), path.name)
     if not isinstance(data, dict):
@@ -123,7 +123,7 @@ def _with_site_policy(source: bytes, overrides: Mapping[str, Any]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def registry(site_policy: tuple[tuple[str, Any], ...] = ()) -> DecisionRegistry:
     overrides = dict(site_policy)
     reg = DecisionRegistry()
@@ -155,7 +155,7 @@ def case_site_policy(data: Mapping[str, Any], case: Mapping[str, Any]) -> dict[s
     return policy
 
 
-@lru_cache(maxsize=None)
+@cache
 def evaluate_case(position: int) -> Any:
     _name, _index, data, case = CASES[position]
     reg = registry(_freeze(case_site_policy(data, case)))
