@@ -81,20 +81,19 @@ def users_add(name: str, role: str) -> None:
     click.echo(token)
 
 
-@main.command(help="Run the HTTP API with a production WSGI server (waitress).")
+@main.command(help="Run the HTTP API with a production WSGI server (waitress, --threads workers).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-@click.option("--demo", is_flag=True, help="Deploy the bundled pathway, enrol demo patients, print tokens.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--demo", is_flag=True, help="Fresh SQLite demo: deploy the bundled pathway, enrol demo patients, "
+                                          "print one token per role (implies --simulated-clock).")
 @click.option("--simulated-clock", is_flag=True, help="Start a simulated clock (moved via /api/clock).")
-def serve(host: str, port: int, threads: int, demo: bool, simulated_clock: bool) -> None:
-    import waitress
+@click.option("--timer-interval", default=30.0, show_default=True,
+              help="Seconds between timer polls on the system clock (0: leave it to 'pathway timers').")
+def serve(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, timer_interval: float) -> None:
+    from api.serve import run
 
-    from api import create_app
-
-    app = create_app({"SIMULATED_CLOCK": simulated_clock or demo, "DEMO": demo})
-    click.echo(f"Serving on http://{host}:{port}/api/health", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads)
+    run(host, port, threads, demo, simulated_clock, timer_interval)
 
 
 if __name__ == "__main__":  # pragma: no cover
