@@ -15,16 +15,27 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock, FixedClock
 from .models.bundle import Bundle
+from .models.script_engine import process_variables
 from .models.serializer import SERIALIZER_VERSION, dump_workflow, load_workflow
-from .models.specs import HumanTask, PathwayMessage
+from .models.specs import HumanTask, PathwayEventSubprocess, PathwayMessage, PathwayStartEvent
 from .models.timers import ClockCycle, ClockDuration, ClockTimeDate
 
 _TIMERS = (ClockTimeDate, ClockDuration, ClockCycle)
 MAX_CATCH_UP = 10_000  # guards against a model that would fire forever within one catch-up
+
+
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _is_busy(task, scope) -> bool:
+    """A token of ``scope`` that is still doing something (not a join waiting for others)."""
+    return (task.workflow is scope and not isinstance(task.task_spec, Join | PathwayEventSubprocess)
+            and task.has_state(_ACTIVE))
 
 
 class PathwayStateError(Exception):
@@ -57,6 +68,7 @@ class PathwayRuntime:
         workflow = bundle.new_workflow(clock)
         start = workflow.get_next_task(spec_name="Start")
         start.data.update(variables or {})
+        process_variables(workflow).update(variables or {})
         runtime = cls(workflow, bundle, clock)
         runtime._advance()
         return runtime
@@ -79,9 +91,8 @@ class PathwayRuntime:
 
     @property
     def data(self) -> dict[str, Any]:
-        """Process variables: the data of the most recently completed task, as Camunda shows them."""
-        last = self.workflow.last_task
-        return dict(last.data) if last is not None else dict(self.workflow.data)
+        """The process variables (one instance-wide scope, as Camunda shows them)."""
+        return dict(process_variables(self.workflow))
 
     # -- queries -----------------------------------------------------------------------------
     def _bpmn_tasks(self, state: TaskState):
@@ -134,7 +145,7 @@ class PathwayRuntime:
     def waiting_messages(self) -> list[str]:
         """Messages the pathway would accept now: waiting catch events and event sub-process triggers."""
         names = {e.name for e in self.workflow.waiting_events() if e.event_type == "PathwayMessage"}
-        if not self.workflow.is_completed():
+        if not self.workflow.is_completed() and not self._interrupted():
             for spec_name in self.workflow.spec.start.trigger_specs:
                 for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events:
                     if isinstance(start.event_definition, PathwayMessage):
@@ -142,9 +153,19 @@ class PathwayRuntime:
         return sorted(names)
 
     # -- changes -----------------------------------------------------------------------------
+    def _interrupted(self) -> bool:
+        """True once an interrupting event sub-process has started: its scope accepts no more triggers."""
+        return any(
+            isinstance(task.task_spec, PathwayEventSubprocess) and task.task_spec.interrupting
+            and task.has_state(TaskState.STARTED | TaskState.COMPLETED | TaskState.READY)
+            and task.workflow is self.workflow
+            for task in self.workflow.get_tasks(spec_class=PathwayEventSubprocess)
+        )
+
     def complete_task(self, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
         task = self._ready_human_task(task_id)
         task.data.update(data)
+        process_variables(self.workflow).update(data)
         task.run()
         self._advance()
         return {"elementId": task.task_spec.bpmn_id}
@@ -163,6 +184,7 @@ class PathwayRuntime:
     def correlate_message(self, name: str, variables: dict[str, Any] | None = None) -> None:
         if name not in self.waiting_messages():
             raise NotWaitingForMessage(f"the pathway is not waiting for message '{name}'")
+        process_variables(self.workflow).update(variables or {})
         payload = {"payload": {"variables": dict(variables or {})}, "result_var": None}
         self.workflow.send_event(BpmnEvent(PathwayMessage(name), payload=payload))
         self._advance()
@@ -199,8 +221,45 @@ class PathwayRuntime:
         finally:
             engine.clock = saved
 
+    def _close_finished_scopes(self) -> bool:
+        """End event sub-processes whose enclosing scope has nothing else left to do.
+
+        BPMN: an event sub-process listens only while its parent scope is active. SpiffWorkflow
+        keeps a timer-started one waiting forever, so the process (its end join) never completes.
+        An untriggered one is cancelled; a cycle that already started work is disarmed and the
+        work it started finishes normally.
+        """
+        changed = False
+        for scope in (self.workflow, *self.workflow.subprocesses.values()):
+            listeners = [t for t in scope.get_tasks(spec_class=PathwayEventSubprocess, state=_ACTIVE)
+                         if t.workflow is scope]
+            if not listeners or any(_is_busy(t, scope) for t in scope.get_tasks(state=_ACTIVE)):
+                continue
+            for listener in listeners:
+                sub = self.workflow.subprocesses.get(listener.id)
+                triggers = [t for t in sub.get_tasks(state=TaskState.WAITING) if t.workflow is sub
+                            and isinstance(t.task_spec, PathwayStartEvent)] if sub else []
+                live = sub is not None and any(_is_busy(t, sub) and t not in triggers
+                                               for t in sub.get_tasks(state=_ACTIVE))
+                if not live:
+                    listener.cancel()
+                    changed = True
+                    continue
+                for trigger in triggers:
+                    value = trigger._get_internal_data("event_value")
+                    if isinstance(value, dict) and value.get("cycles"):
+                        value["cycles"] = 0
+                        trigger._set_internal_data(event_value=value)
+                        changed = True
+        return changed
+
     def _advance(self) -> None:
         self.workflow.do_engine_steps()
+        for _ in range(3):
+            if not self._close_finished_scopes():
+                break
+            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps()
         # The library refreshes timers once at the end of do_engine_steps; timers reached during
         # that refresh may already be due (a P0D, or a date in the past), so settle them now.
         self.fire_due_timers()

@@ -33,18 +33,10 @@ CHECKED_FOLDERS = ["pathways", "dmn", "tests/fixtures/bundle", "tests/fixtures/d
 # Existing files with findings, owned by others: reported, not edited. strict=True makes the case
 # fail (XPASS) once the file is fixed, so the mark gets removed then.
 KNOWN_FINDINGS = {
-    "tests/fixtures/bundle/engine_acceptance.bpmn": (
-        "bpmnlint label-required (error) on unnamed events: Sub_start, End_chase, Sub_end, "
-        "End_redflag, End_withdraw: 'Element is missing label/name'"
-    ),
     "tests/fixtures/dmn/broken.dmn": (
         "deliberately broken fixture for the decision loader: InformationRequirement_licy0 requires "
         "unresolved <#Decision_Missing>, and its DMNEdge ends at (250,180), away from its target "
         "Decision_BadPolicy (400,100 180x80)"
-    ),
-    "tests/fixtures/dmn/pathway_drd.dmn": (
-        "DMNEdges detached from the shapes they connect (all drawn at x=250..300 from y=320 to "
-        "y=180): InformationRequirement_trol0, _iled1, _iled2, _Step3, _Step4, _Date5"
     ),
 }
 

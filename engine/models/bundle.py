@@ -112,6 +112,8 @@ def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
         top = key or _top_level_process(bpmn_roots)
         spec = parser.get_spec(top)
         subprocess_specs = parser.get_subprocess_specs(top)
+        for process_spec in (spec, *subprocess_specs.values()):
+            _wire_event_subprocess_triggers(process_spec)
     except ValidationException as exc:
         where = exc.id or (f"line {exc.line_number}" if exc.line_number else "-")
         raise ModelError([Problem(exc.file_name or "-", where, str(exc.args[0] if exc.args else exc))]) from exc
@@ -119,6 +121,23 @@ def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
         raise ModelError([Problem("-", key or "-", f"cannot build the process: {exc}")]) from exc
     return Bundle(key=top, name=spec.description, sha256=bundle_hash(sources), sources=dict(sources),
                   decisions=registry, spec=spec, subprocess_specs=subprocess_specs)
+
+
+def _wire_event_subprocess_triggers(process_spec) -> None:
+    """Give triggered event sub-processes their start/end edges at parse time.
+
+    SpiffWorkflow adds these edges the first time an event sub-process is triggered
+    (``BpmnStartTask.trigger_wf``), mutating the shared spec: a bundle parsed by another worker or
+    after a restart lacks them and the sub-process cannot finish ("No input task connected").
+    Adding only the *input* edge from Start keeps Start from launching the sub-process up front.
+    """
+    start, end = process_spec.start, process_spec.end
+    for name in start.trigger_specs:
+        task_spec = process_spec.task_specs[name]
+        if start.name not in task_spec._inputs:
+            task_spec._inputs.append(start.name)
+        if end.name not in task_spec._outputs:
+            task_spec.connect(end)
 
 
 def _top_level_process(bpmn_roots) -> str:

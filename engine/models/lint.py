@@ -88,6 +88,8 @@ class BpmnLinter:
             self.check_condition(node)
         elif tag in ("timeDate", "timeDuration", "timeCycle"):
             self.check_timer(node, tag)
+        elif tag == "timerEventDefinition":
+            self.check_timer_definition(node)
         elif tag == "conditionalEventDefinition":
             cond = node.find(f"{{{BPMN}}}condition")
             self.check_feel(node.getparent(), cond.text if cond is not None else None, "condition")
@@ -123,6 +125,19 @@ class BpmnLinter:
             self.report(event, f"{tag} '{text}' is not a valid ISO-8601 value (e.g. P3M, P6W, R/P6M, 2027-01-01T09:00Z)")
         else:
             self.check_feel(event, text, tag)
+
+    def check_timer_definition(self, definition) -> None:
+        event = definition.getparent()
+        kinds = [k for k in ("timeDate", "timeDuration", "timeCycle") if definition.find(f"{{{BPMN}}}{k}") is not None]
+        if not kinds:
+            self.report(event, "timer has no type: choose a timeDate, timeDuration or timeCycle")
+        elif (kinds == ["timeCycle"] and _local(event) == "boundaryEvent"
+              and event.get("cancelActivity", "true") == "false"):
+            # SpiffWorkflow 3.2 cancels the tokens a non-interrupting cycle spawned when its activity
+            # completes (they are children of the timer task): reminders would vanish silently.
+            self.report(event, "a non-interrupting cycle timer on a boundary event loses the tasks it started "
+                               "when the activity completes; use a non-interrupting event sub-process with a "
+                               "cycle timer start instead")
 
     def check_condition(self, flow) -> None:
         cond = flow.find(f"{{{BPMN}}}conditionExpression")

@@ -19,6 +19,19 @@ from ..clock import Clock, SystemClock
 from ..decisions import DecisionError, DecisionRegistry, apply_result_mapping
 from ..isotime import IsoCycle, IsoDuration, looks_like_iso_timer, parse_cycle, parse_datetime, parse_duration
 
+PROCESS_VARIABLES = "processVariables"
+
+
+def process_variables(workflow) -> dict[str, Any]:
+    """The pathway's variables, one scope for the whole instance as in Camunda 7.
+
+    SpiffWorkflow passes data from task to task, so a value entered inside a sub-process is lost
+    when a boundary event interrupts it, and a parallel branch never sees it. Every write we make
+    (enrolment, form submission, message, decision) also lands here, and expressions see these
+    values over the task's own data.
+    """
+    return workflow.top_workflow.data.setdefault(PROCESS_VARIABLES, {})
+
 
 def is_feel(text: str) -> bool:
     """Camunda 7 wraps expressions in ``${…}``, Camunda 8 prefixes ``=``; bare text may be either."""
@@ -44,8 +57,11 @@ class FeelScriptEngine(PythonScriptEngine):
     def validate(self, expression: str) -> None:
         self.compile(expression)
 
+    def context(self, task) -> dict[str, Any]:
+        return {**task.data, **process_variables(task.workflow)}
+
     def evaluate(self, task, expression, external_context=None):
-        context = dict(task.data)
+        context = self.context(task)
         if external_context:
             context.update(external_context)
         try:
@@ -147,13 +163,17 @@ class FeelScriptEngine(PythonScriptEngine):
     def run_decision(self, task, spec) -> None:
         """Evaluate ``camunda:decisionRef`` and store the result as Camunda 7 does."""
         try:
-            result = self.decisions.evaluate(spec.decision_ref, dict(task.data), clock=self.clock)
+            result = self.decisions.evaluate(spec.decision_ref, self.context(task), clock=self.clock)
             if spec.result_variable:
-                task.data[spec.result_variable] = apply_result_mapping(result.rows, spec.map_decision_result)
+                values = {spec.result_variable: apply_result_mapping(result.rows, spec.map_decision_result)}
             elif len(result.rows) == 1:
                 # Without resultVariable Camunda keeps nothing; we merge a single row's outputs,
                 # which is what a modeller who left the field empty almost always meant.
-                task.data.update(result.rows[0])
+                values = dict(result.rows[0])
+            else:
+                values = {}
+            task.data.update(values)
+            process_variables(task.workflow).update(values)
         except DecisionError as exc:
             raise WorkflowTaskException(f"decision '{spec.decision_ref}': {exc}", task=task, exception=exc) from exc
         task._set_internal_data(decision={
