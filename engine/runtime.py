@@ -243,6 +243,8 @@ class PathwayRuntime:
                                                for t in sub.get_tasks(state=_ACTIVE))
                 if not live:
                     listener.cancel()
+                    # The end join only re-checks its inputs when told; nothing else will tell it.
+                    scope.update_waiting_tasks()
                     changed = True
                     continue
                 for trigger in triggers:
