@@ -4,7 +4,8 @@ Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`
 ``SimulatedClock``, enrols a patient and then plays its steps in order:
 
 - ``complete: <elementId>`` with ``with: {field: value}`` answers (merged over
-  ``_defaults.yaml``) completes the one ready task of that BPMN element;
+  ``_defaults.yaml``; ``null`` removes a default) completes the one ready task of that BPMN
+  element; with ``rejected: [field, ...]`` the submission must be refused for those fields;
 - ``at: <time>`` moves the clock and fires every timer that became due, in due order;
 - ``message: <name>`` with ``variables:`` correlates a message (e.g. ``RedFlagReported``);
 - ``anchor: {name: <time>}`` names an instant for later expectations (e.g. the last dose);
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import SimulatedClock
 from engine.isotime import parse_duration
 from engine.models.specs import DecisionTask
-from engine.service import Service
+from engine.service import InvalidInput, Service
 from engine.store import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +156,13 @@ class Scenario:
             answers = {**DEFAULTS.get(element, {}), **(step.get("with") or {})}
             answers = {k: self.answer(v) for k, v in answers.items() if v is not None}
             task = self.one_ready(element)
-            self.svc.complete(task["id"], answers, actor=step.get("actor", ACTOR))
+            if "rejected" in step:
+                with pytest.raises(InvalidInput) as caught:
+                    self.svc.complete(task["id"], answers, actor=step.get("actor", ACTOR))
+                fields = sorted({e.field for e in caught.value.errors})
+                assert fields == sorted(step["rejected"]), f"rejected fields {fields} != {sorted(step['rejected'])}"
+            else:
+                self.svc.complete(task["id"], answers, actor=step.get("actor", ACTOR))
         if "message" in step:
             variables = {k: self.answer(v) for k, v in (step.get("variables") or {}).items()}
             self.svc.correlate_message(self.pid, step["message"], actor=ACTOR, variables=variables)
