@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from .auth import roles as require_roles
-from .problems import ApiProblem, field_errors_from_pydantic
+from .problems import PROBLEM_MIME, ApiProblem, field_errors_from_pydantic
 from .schemas import Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,12 +96,31 @@ def _json_only(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_document: dict[str, Any] = {}
+
+
+def document() -> dict[str, Any]:
+    """spectree's document, with error bodies typed ``application/problem+json`` (built once)."""
+    if not _document:
+        doc = copy.deepcopy(spec.spec)
+        for path, operations in doc["paths"].items():
+            if path.startswith("/engine-rest"):
+                continue  # Camunda-shaped errors there
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status.startswith(("4", "5")) and "application/json" in content:
+                        response["content"] = {PROBLEM_MIME: content["application/json"]}
+        _document.update(doc)
+    return _document
+
+
 def init_openapi(app: Flask) -> None:
     spec.register(app)
 
     @app.get("/api/openapi.json")
     def openapi_document() -> Response:
-        return app.json.response(spec.spec)
+        return app.json.response(document())
 
     @app.get("/api/docs")
     def api_docs() -> Response:
