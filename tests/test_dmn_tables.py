@@ -311,11 +311,44 @@ def test_case_inputs_use_allowed_values() -> None:
     assert problems == []
 
 
-def test_site_policy_overrides_name_real_outputs() -> None:
+def test_site_policy_overrides_name_real_outputs_and_allowed_values() -> None:
+    site = registry().get(SITE_POLICY).logic
+    allowed = {clause.name: clause for clause in site.outputs}
+    problems = []
     for _f, _i, data, case in CASES:
         policy = case_site_policy(data, case)
         if policy:
             registry(_freeze(policy))  # raises KeyError on an unknown output name
+            for name, value in policy.items():
+                clause = allowed[name]
+                if clause.output_values and clause.priority(value) == len(clause.output_values):
+                    problems.append(f"{case['name']}: site_policy {name} = {value!r} is not one of {clause.output_values_text}")
+    assert problems == []
+
+
+_STRING_LIST = re.compile(r'^\s*"[^"]*"(\s*,\s*"[^"]*")*\s*$')
+
+
+def test_table_cells_use_allowed_values() -> None:
+    """A typo in a cell ("DO_NOT_OFER", "WORSENNING") would silently never match: refuse it here."""
+    problems = []
+    for decision in registry().decisions():
+        table = decision.logic
+        if not isinstance(table, DecisionTable):
+            continue
+        for rule in table.rules:
+            for clause, entry in zip(table.inputs, rule.inputs, strict=True):
+                if clause.input_values is not None and _STRING_LIST.match(entry.text):
+                    for value in re.findall(r'"([^"]*)"', entry.text):
+                        if not clause.input_values.matches(value):
+                            problems.append(f"{rule.id}: input '{clause.display}' cell {entry.text} "
+                                            f"is not within {clause.input_values_text}")
+            for clause, entry in zip(table.outputs, rule.outputs, strict=True):
+                if clause.output_values and _STRING_LIST.match(entry.text or "") and entry.text.count('"') == 2:
+                    if clause.priority(entry.text.strip().strip('"')) == len(clause.output_values):
+                        problems.append(f"{rule.id}: output '{clause.name}' = {entry.text} is not within "
+                                        f"{clause.output_values_text}")
+    assert problems == []
 
 
 def test_traceability_lists_every_rule() -> None:
