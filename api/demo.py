@@ -3,7 +3,7 @@
 The pathway comes from the repository's ``pathways/`` (BPMN) and ``dmn/`` (DMN) folders; when they
 hold no BPMN file, nothing is deployed and only the tokens are made. Demo patients are enrolled
 weeks apart on the simulated clock, which then catches up with today, so the worklist shows
-overdue, due and upcoming work. Some first tasks are completed with valid sample answers.
+overdue, due and upcoming work. The earlier patients' open tasks are worked with valid sample answers.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from .auth import ALL_ROLES
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("api.demo")
 HISTORY = timedelta(weeks=16)
-# (weeks before "until" the patient is enrolled, days from fracture to enrolment, complete the first task?)
-STAGES = [(15, 4, True), (9, 3, True), (5, 5, False), (2, 2, False), (0, 1, False)]
+# (weeks before "until" the patient is enrolled, days from fracture to enrolment, rounds of work done:
+# each round, two days on, every open task of the patient is completed with sample answers)
+STAGES = [(15, 4, 3), (9, 3, 2), (5, 5, 1), (2, 2, 0), (0, 1, 0)]
 
 
 @dataclass
@@ -39,9 +40,10 @@ class DemoResult:
 
 def bundled_files(root: Path = ROOT) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for folder, suffix in (("pathways", ".bpmn"), ("dmn", ".dmn")):
-        for path in sorted((root / folder).glob(f"*{suffix}")) if (root / folder).is_dir() else []:
-            files[path.name] = path.read_bytes()
+    for folder in ("pathways", "dmn"):
+        for path in sorted((root / folder).iterdir()) if (root / folder).is_dir() else []:
+            if path.suffix in (".bpmn", ".dmn"):
+                files[path.name] = path.read_bytes()
     return files if any(name.endswith(".bpmn") for name in files) else {}
 
 
@@ -69,9 +71,8 @@ def sample_answer(form: dict[str, Any] | None, today: date) -> dict[str, Any]:
     return answers
 
 
-def _complete_first_task(service: Service, pathway_id: str, actor: str) -> None:
-    page = service.tasks(pathway_id=pathway_id, limit=1)
-    for task in page["items"]:
+def _work_open_tasks(service: Service, pathway_id: str, actor: str) -> None:
+    for task in service.tasks(pathway_id=pathway_id, limit=20)["items"]:
         detail = service.task(task["id"])
         try:
             service.complete(task["id"], sample_answer(detail.get("form"), service.clock.today()), actor=actor)
@@ -110,7 +111,7 @@ def _enrol_demo_patients(service: Service, result: DemoResult, key: str, until: 
     from .clock import move_clock
 
     clock, actor = service.clock, "demo-coordinator"
-    for number, (weeks_ago, fracture_days, complete) in enumerate(STAGES, start=1):
+    for number, (weeks_ago, fracture_days, rounds) in enumerate(STAGES, start=1):
         if isinstance(clock, SimulatedClock):
             move_clock(service, clock, max(clock.now(), until - timedelta(weeks=weeks_ago)))
         patient = service.create_patient(f"DEMO-{number:03d}", actor=actor, display_name=f"Demo patient {number}")
@@ -122,6 +123,6 @@ def _enrol_demo_patients(service: Service, result: DemoResult, key: str, until: 
             result.problems.append(f"demo patient {number} not enrolled: {exc}")
             continue
         result.pathways.append(pathway)
-        if complete and isinstance(clock, SimulatedClock):
+        for _round in range(rounds if isinstance(clock, SimulatedClock) else 0):
             move_clock(service, clock, clock.now() + timedelta(days=2))
-            _complete_first_task(service, pathway, actor)
+            _work_open_tasks(service, pathway, actor)
