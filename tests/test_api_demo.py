@@ -30,8 +30,11 @@ def test_demo_enrols_patients_at_different_stages(tmp_path: Path) -> None:
             state = client.get(f"/api/pathways/{pathway}", headers=bearer(result.tokens["api_client"])).json
             stages.add(tuple(state["activeElements"]))
         assert len(stages) >= 3, stages  # e.g. waiting for 3 months, chased, fresh reassessment
-        work = client.get("/api/tasks", headers=bearer(result.tokens["coordinator"])).json["items"]
-        assert any(t["overdue"] for t in work) and any(not t["overdue"] for t in work)
+        work = client.get("/api/tasks", headers=bearer(result.tokens["clinical_lead"])).json["items"]
+        assert len({t["elementId"] for t in work}) >= 2, work
+        done = client.get("/api/tasks", query_string={"status": "completed"},
+                          headers=bearer(result.tokens["coordinator"])).json["items"]
+        assert {t["completedBy"] for t in done} == {"demo-coordinator"}
     finally:
         close_app(app)
 
