@@ -351,6 +351,15 @@ def test_table_cells_use_allowed_values() -> None:
     assert problems == []
 
 
+def test_traceability_is_up_to_date() -> None:
+    spec = importlib.util.spec_from_file_location("decision_traceability", CASES_DIR / "traceability.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    document = TRACEABILITY.read_text(encoding="utf-8")
+    assert module.updated(document) == document, (
+        "docs/traceability.md is out of date: run python -m tests.decisions.traceability")
+
+
 def test_traceability_lists_every_rule() -> None:
     assert TRACEABILITY.exists(), "docs/traceability.md is missing"
     text = TRACEABILITY.read_text(encoding="utf-8")
