@@ -6,7 +6,9 @@ import json
 import logging
 import sys
 import time
+import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -25,8 +27,12 @@ class JsonFormatter(logging.Formatter):
         for name in _FIELDS:
             if hasattr(record, name):
                 entry[name] = getattr(record, name)
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        if record.exc_info and record.exc_info[1] is not None:
+            # The type and where it was raised, never the message: messages can quote patient data.
+            error = record.exc_info[1]
+            frames = traceback.extract_tb(error.__traceback__)
+            entry["error"] = type(error).__name__
+            entry["where"] = [f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in frames[-5:]]
         return json.dumps(entry, default=str)
 
 

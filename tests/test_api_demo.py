@@ -98,3 +98,15 @@ def test_request_logs_carry_no_patient_identifiers(tmp_path: Path, caplog: pytes
     finally:
         close_app(app)
     assert timedelta(weeks=16) == HISTORY
+
+
+def test_error_logs_name_the_type_and_place_not_the_message() -> None:
+    try:
+        raise ValueError("patient MRN-SECRET-88 has a bad value")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("api", logging.ERROR, __file__, 1, "unhandled error", None, sys.exc_info())
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["error"] == "ValueError" and entry["where"][-1].startswith("test_api_demo.py:")
+    assert "MRN-SECRET-88" not in json.dumps(entry)

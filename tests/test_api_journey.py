@@ -71,6 +71,16 @@ def test_patient_followed_over_months(client: FlaskClient, tokens: dict[str, str
     clinician = tasks(client, poller, candidateGroup="clinician")
     assert [t["elementId"] for t in clinician] == ["Task_urgent_review", "Task_reassess", "Task_reassess"]
     assert clinician[0]["due"] == "2026-01-05T13:00:00+00:00"
+    # Cursor pagination walks the same order one page at a time.
+    paged, cursor = [], None
+    while True:
+        query = {"candidateGroup": "clinician", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/tasks", query_string=query, headers=bearer(poller)).json
+        paged.extend(page["items"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert [t["id"] for t in paged] == [t["id"] for t in clinician]
     due_soon = tasks(client, poller, candidateGroup="coordinator", dueBefore="2026-01-30T00:00:00Z")
     assert [t["pathwayId"] for t in due_soon] == [routine["id"]]
     assert tasks(client, poller, dueAfter="2026-01-30T00:00:00Z", dueBefore="2026-02-01T00:00:00Z")[0][
