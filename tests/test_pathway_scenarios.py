@@ -21,7 +21,7 @@ dates. Nothing clinical is decided here: every threshold and interval comes from
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +262,108 @@ def test_scenario(path: Path, files: dict[str, bytes], session_factory: sessionm
     svc = Service(session_factory, clock)
     svc.deploy(files, actor="lead:scenario")
     Scenario(spec, svc, clock).run()
+
+
+# -- safety properties -----------------------------------------------------------------------------
+BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def _graph(process) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """Sequence flows plus interrupting boundary events as edges host -> boundary (one scope)."""
+    nodes = {n.get("id"): n for n in process if isinstance(n.tag, str) and n.get("id")}
+    edges: dict[str, list[str]] = {}
+    for flow in process.findall(f"{BPMN_NS}sequenceFlow"):
+        edges.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    for node in process.findall(f"{BPMN_NS}boundaryEvent"):
+        if node.get("cancelActivity", "true") == "true":
+            edges.setdefault(node.get("attachedToRef"), []).append(node.get("id"))
+    return edges, nodes
+
+
+def _reachable(edges: dict[str, list[str]], start: str, blocked: set[str]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        current = todo.pop()
+        if current in seen or current in blocked:
+            continue
+        seen.add(current)
+        todo.extend(edges.get(current, []))
+    return seen
+
+
+def test_denosumab_only_ends_through_the_exit_plan() -> None:
+    """clinical-design 4.5: no path of the main token ends the denosumab course without UT12.
+
+    Interrupting boundaries count as paths; the tokens of non-interrupting escalations (late,
+    critical, follow-on late) end on their own end events but never complete the call activity
+    while the main token is still waiting, and the main token's only end is End_Dmab.
+    """
+    from lxml import etree
+
+    root = etree.parse(str(ROOT / "pathways" / "denosumab.bpmn")).getroot()
+    process = root.find(f"{BPMN_NS}process")
+    edges, nodes = _graph(process)
+    ends = {i for i, n in nodes.items() if n.tag == f"{BPMN_NS}endEvent"}
+    main = _reachable(edges, "Start_Dmab", blocked=set())
+    assert main & ends == {"End_Dmab"}
+    assert not _reachable(edges, "Start_Dmab", blocked={"UT12_ExitPlan"}) & ends
+    # every way out of the dose loop (stop at a dose, discontinue or new fracture while waiting
+    # or at the dose task) leads to DT10 and the exit plan
+    for exit_event in ("BE_WaitDiscontinue", "BE_WaitNewFracture", "BE_DoseDiscontinue"):
+        assert "UT12_ExitPlan" in _reachable(edges, exit_event, blocked=set())
+    # the exit plan itself has no way out except a follow-on dose or back into the dose cycle
+    after_plan = _reachable(edges, "UT12_ExitPlan", blocked={"SP_Wait"})
+    assert after_plan & ends == {"End_Dmab"} and "UT13_FollowOn" in after_plan
+
+
+RED_FLAG_POINTS: dict[str, list[dict[str, Any]]] = {
+    "awaiting urgent MRI": [
+        {"complete": "UT1_Intake", "with": {"subjectiveRadicularSymptoms": True}},
+        {"expect": {"ready_include": ["UT_UrgentMRI"]}}],
+    "analgesia plan open": [{"complete": "UT1_Intake"}],
+    "waiting for week 4": [{"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}],
+    "4-6 week reassessment open": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}, {"at": "fracture+P4W"}],
+    "overdue chase open": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}, {"at": "fracture+P6W"}],
+    "imaging task open": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painTrend": "WORSENING"}},
+        {"expect": {"ready_include": ["UT_ImagingNow"]}}],
+    "waiting for day 57": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess"}],
+    "8-week check open": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess"}, {"at": "fracture+P57D"}],
+    "waiting for 3 months": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painScore": 2}}],
+    "3-month reassessment open": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painScore": 2}}, {"at": "fracture+P12W"}],
+    "IR consultation open": [
+        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"parenteralOpioidOrAdmission": True}},
+        {"expect": {"ready_include": ["UT8_Consult"]}}],
+}
+
+
+@pytest.mark.parametrize("point", sorted(RED_FLAG_POINTS))
+def test_red_flag_at_every_acute_wait_state_yields_an_urgent_task(
+        point: str, files: dict[str, bytes], session_factory: sessionmaker[Session]) -> None:
+    clock = SimulatedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    svc = Service(session_factory, clock)
+    svc.deploy(files, actor="lead:scenario")
+    run = Scenario({"name": point, "steps": RED_FLAG_POINTS[point]}, svc, clock)
+    run.run()
+    before = set(run.ready_ids())
+    assert "RedFlagReported" in svc.pathway(run.pid)["waitingMessages"]
+    svc.correlate_message(run.pid, "RedFlagReported", actor=ACTOR)
+    urgent = [t for t in run.ready() if t["elementId"] == "UT_UrgentRedFlag"]
+    assert len(urgent) == 1, run.ready_ids()
+    assert urgent[0]["priority"] == 100 and urgent[0]["candidateGroups"] == ["clinician"]
+    assert datetime.fromisoformat(urgent[0]["due"]) == clock.now() + timedelta(hours=1)
+    after = set(run.ready_ids())
+    # acute-phase work is withdrawn; the bone work-up and coordination are untouched
+    assert after - {"UT_UrgentRedFlag"} == before & {"UT2_Coordination", "UT3_Workup", "UT_ChaseUT3"}
