@@ -28,17 +28,22 @@ class FormValidationError(Exception):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
 
-def validate_submission(form: dict[str, Any] | None, submitted: dict[str, Any]) -> dict[str, Any]:
-    """Return the submitted values coerced to their field types, or raise FormValidationError."""
+def validate_submission(form: dict[str, Any] | None, submitted: dict[str, Any], *,
+                        allow_unknown: bool = False) -> dict[str, Any]:
+    """Return the submitted values coerced to their field types, or raise FormValidationError.
+
+    ``allow_unknown`` passes undeclared values through unchanged (start variables: the start
+    form types what it declares, other context may come along).
+    """
     if not isinstance(submitted, dict):
         raise FormValidationError([FieldError("variables", "type", "must be an object")])
     fields = {f["id"]: f for f in (form or {}).get("fields", [])}
     errors: list[FieldError] = []
     for name in submitted:
-        if name not in fields:
+        if name not in fields and not allow_unknown:
             known = ", ".join(sorted(fields)) or "none"
             errors.append(FieldError(name, "unknown", f"is not a field of this task's form (fields: {known})"))
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {k: v for k, v in submitted.items() if k not in fields} if allow_unknown else {}
     for name, spec in fields.items():
         constraints = spec.get("constraints") or {}
         present = name in submitted and submitted[name] not in (None, "")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-UTC = timezone.utc
+UTC = UTC
 
 _DURATION = re.compile(
     r"^(?P<sign>[-+])?P(?!$)"

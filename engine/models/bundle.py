@@ -21,6 +21,7 @@ from .lint import BPMN, lint_bpmn
 from .parser import PathwayParser
 from .script_engine import FeelScriptEngine
 from .serializer import spec_state
+from .specs import PathwayStartEvent
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 
@@ -34,6 +35,15 @@ class Bundle:
     decisions: DecisionRegistry
     spec: Any = None
     subprocess_specs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def start_form(self) -> dict[str, Any] | None:
+        """The form on the process's plain start event, which types its start variables."""
+        for task_spec in self.spec.start.outputs:
+            for candidate in [task_spec, *task_spec.outputs]:
+                if isinstance(candidate, PathwayStartEvent) and candidate.form:
+                    return candidate.form
+        return None
 
     def script_engine(self, clock: Clock) -> FeelScriptEngine:
         return FeelScriptEngine(self.decisions, clock)

@@ -57,7 +57,11 @@ class _PathwayEvents:
 
 
 class StartEventParser(_PathwayEvents, CamundaStartEventParser):
-    pass
+    def create_task(self):
+        task = super().create_task()
+        # A start form types the variables a pathway is started with (e.g. fractureDate as a date).
+        task.form = read_form(self) if self.xpath(".//camunda:formData") else None
+        return task
 
 
 class EndEventParser(_PathwayEvents, CamundaEndEventParser):
@@ -76,6 +80,32 @@ class BoundaryEventParser(_PathwayEvents, CamundaBoundaryEventParser):
     pass
 
 
+def read_form(parser) -> dict[str, Any]:
+    """The Camunda form as plain data (the library's own Form loses labels and types on reload)."""
+    fields = []
+    for node in parser.xpath(".//camunda:formData/camunda:formField"):
+        field: dict[str, Any] = {
+            "id": node.get("id"),
+            "label": node.get("label") or node.get("id"),
+            "type": node.get("type") or "string",
+            "defaultValue": node.get("defaultValue"),
+            "datePattern": node.get("datePattern"),
+        }
+        options = [{"id": v.get("id"), "name": v.get("name") or v.get("id")}
+                   for v in node.findall(f"{{{CAMUNDA_NS}}}value")]
+        if field["type"] == "enum":
+            field["options"] = options
+        constraints = {}
+        for constraint in node.findall(f"{{{CAMUNDA_NS}}}validation/{{{CAMUNDA_NS}}}constraint"):
+            constraints[constraint.get("name")] = constraint.get("config")
+        field["constraints"] = constraints
+        field["required"] = "required" in constraints
+        field["properties"] = {p.get("id"): p.get("value")
+                               for p in node.findall(f"{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property")}
+        fields.append(field)
+    return {"key": parser.attribute("formKey", "camunda"), "fields": fields}
+
+
 class HumanTaskParser(UserTaskParser):
     """Keeps candidate groups/users, assignee, due and follow-up dates, priority and the form."""
 
@@ -88,32 +118,7 @@ class HumanTaskParser(UserTaskParser):
             "follow_up_date": self.attribute("followUpDate", "camunda"),
             "priority": self.attribute("priority", "camunda"),
         }
-        return self.spec_class(self.spec, self.bpmn_id, form=self.form_dict(), **attrs, **self.bpmn_attributes)
-
-    def form_dict(self) -> dict[str, Any]:
-        """The Camunda form as plain data (the library's own Form loses labels and types on reload)."""
-        fields = []
-        for node in self.xpath(".//camunda:formData/camunda:formField"):
-            field: dict[str, Any] = {
-                "id": node.get("id"),
-                "label": node.get("label") or node.get("id"),
-                "type": node.get("type") or "string",
-                "defaultValue": node.get("defaultValue"),
-                "datePattern": node.get("datePattern"),
-            }
-            options = [{"id": v.get("id"), "name": v.get("name") or v.get("id")}
-                       for v in node.findall(f"{{{CAMUNDA_NS}}}value")]
-            if field["type"] == "enum":
-                field["options"] = options
-            constraints = {}
-            for constraint in node.findall(f"{{{CAMUNDA_NS}}}validation/{{{CAMUNDA_NS}}}constraint"):
-                constraints[constraint.get("name")] = constraint.get("config")
-            field["constraints"] = constraints
-            field["required"] = "required" in constraints
-            field["properties"] = {p.get("id"): p.get("value")
-                                   for p in node.findall(f"{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property")}
-            fields.append(field)
-        return {"key": self.attribute("formKey", "camunda"), "fields": fields}
+        return self.spec_class(self.spec, self.bpmn_id, form=read_form(self), **attrs, **self.bpmn_attributes)
 
 
 class DecisionTaskParser(CamundaTaskParser):

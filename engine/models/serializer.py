@@ -14,11 +14,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.task_spec import SubWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter, SubWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
@@ -95,12 +94,19 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class StartEventConverter(EventConverter):
+    def to_dict(self, spec: PathwayStartEvent) -> dict[str, Any]:
+        dct = super().to_dict(spec)
+        dct["form"] = spec.form
+        return dct
+
+
 def _config() -> dict:
     config = deepcopy(CAMUNDA_CONFIG)
     config[HumanTask] = HumanTaskConverter
     config[DecisionTask] = DecisionTaskConverter
     config[PathwayEventSubprocess] = EventSubprocessConverter
-    config[PathwayStartEvent] = config[StartEvent]
+    config[PathwayStartEvent] = StartEventConverter
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     config[PathwayMessage] = config[CamundaMessage]
     for ours, theirs in ((ClockTimeDate, "TimeDate"), (ClockDuration, "DurationTimer"), (ClockCycle, "CycleTimer")):

@@ -90,13 +90,18 @@ class PathwayEventSubprocess(EventSubprocess):
 
 
 class PathwayStartEvent(StartEvent):
-    """A start event that, inside an interrupting event sub-process, cancels the parent scope.
+    """A start event with an optional start form, which, inside an interrupting event
+    sub-process, cancels the parent scope.
 
     SpiffWorkflow starts an event sub-process beside the parent's flow but never cancels that
     flow, so an "interrupting" event sub-process would leave the interrupted tasks ready. When
     our start event fires we cancel every unfinished task of the enclosing scope except the
     event sub-process itself, which is what BPMN 2.0 (§10.3.5) and Camunda do.
     """
+
+    def __init__(self, wf_spec, bpmn_id, event_definition, form: dict[str, Any] | None = None, **kwargs) -> None:
+        super().__init__(wf_spec, bpmn_id, event_definition, **kwargs)
+        self.form = form
 
     def _run_hook(self, my_task) -> bool:
         parent_id = my_task.workflow.parent_task_id

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..forms import FormValidationError, validate_submission
 from ..runtime import NotWaitingForMessage, PathwayRuntime, PathwayStateError
 from ..store import (
     Instance,
@@ -49,6 +50,11 @@ class PathwayService:
             if patient_id is not None and session.get(Patient, patient_id) is None:
                 raise NotFound(f"patient {patient_id} not found")
             bundle, _specs = self.ctx.bundle_for(definition)
+            if bundle.start_form:
+                try:
+                    variables = validate_submission(bundle.start_form, variables or {}, allow_unknown=True)
+                except FormValidationError as exc:
+                    raise InvalidInput("the start variables are not valid", exc.errors) from exc
             try:
                 runtime = PathwayRuntime.start(bundle, self.ctx.clock, variables)
             except PathwayStateError as exc:
