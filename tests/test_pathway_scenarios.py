@@ -313,7 +313,7 @@ def test_denosumab_only_ends_through_the_exit_plan() -> None:
         assert "UT12_ExitPlan" in _reachable(edges, exit_event, blocked=set())
     # the exit plan itself has no way out except a follow-on dose or back into the dose cycle
     after_plan = _reachable(edges, "UT12_ExitPlan", blocked={"SP_Wait"})
-    assert after_plan & ends == {"End_Dmab"} and "UT13_FollowOn" in after_plan
+    assert after_plan & ends == {"End_Dmab"} and "UT13_FollowOnZol" in after_plan
 
 
 RED_FLAG_POINTS: dict[str, list[dict[str, Any]]] = {
