@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from engine.decisions import DecisionError
+from engine.feel.errors import FeelError
 from engine.problems import ModelError
 from engine.service import InvalidInput, ServiceError
 
@@ -60,6 +62,18 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, s
     return out
 
 
+def workflow_error(exc: BaseException) -> str | None:
+    """The reason when running the model failed on the data given (a decision input of the wrong
+    type, a FEEL error), which the service does not translate yet; None for anything else."""
+    seen: BaseException | None = exc
+    from_workflow = type(exc).__module__.startswith("SpiffWorkflow")
+    while seen is not None:
+        if isinstance(seen, DecisionError | FeelError):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) if from_workflow else None
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem) -> Response:
@@ -93,6 +107,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        reason = workflow_error(exc)
+        if reason is not None:
+            log.warning("workflow refused the data", extra={"event": "workflow_error", "status": 422})
+            return problem(422, f"the pathway cannot proceed with these data: {reason}", kind="pathway-error")
         log.exception("unhandled error", extra={"event": "error", "path": request.url_rule.rule
                                                 if request.url_rule else None})
         return problem(500, "an unexpected error occurred; it has been logged")
