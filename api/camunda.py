@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.models.bundle import load_bundle
 from engine.problems import ModelError
 from engine.service import NotFound, ServiceError
 
@@ -104,20 +105,50 @@ def deployments(query: DeploymentQuery) -> list[dict[str, Any]]:
 @bp.post("/deployment/create")
 @endpoint(roles=AUTHORS, tags=("camunda",), form=CamundaDeployForm, skip_validation=True, errors=(400,))
 def create_deployment() -> Response | dict[str, Any]:
-    """Deploy what the Modeler sends; a model error is 400 ``ENGINE-09005`` naming the elements."""
+    """Deploy what the Modeler sends; a model error is 400 ``ENGINE-09005`` naming the elements.
+
+    The Modeler deploys one diagram at a time, so the upload is merged into the latest version of
+    every pathway that has a file of the same name (or the uploaded process id): deploying a
+    changed ``triage.dmn`` alone makes a new version of the pathways that use it.
+    """
     name = request.form.get("deployment-name") or None
     source = request.form.get("deployment-source") or None
     filtering = request.form.get("enable-duplicate-filtering", "false").lower() == "true"
+    svc = service()
+    bundles = merged_bundles(uploaded_files())
     try:
-        result = service().deploy(uploaded_files(), actor=actor())
+        if len(bundles) > 1:
+            problems = []
+            for files in bundles:  # all or nothing: lint every merged bundle before storing any
+                try:
+                    load_bundle(files)
+                except ModelError as exc:
+                    problems.extend(exc.problems)
+            if problems:
+                raise ModelError(problems)
+        results = [svc.deploy(files, actor=actor()) for files in bundles]
     except ModelError as exc:
         return _parse_exception(exc)
-    deployment = _deployment(result, name, source)
-    deployed = {_defid(result): _definition(result, deployment["id"])}
-    if not result["created"] and filtering:
-        deployed = None  # duplicate filtering: nothing new was deployed
-    return {**deployment, "deployedProcessDefinitions": deployed, "deployedCaseDefinitions": None,
+    deployment = _deployment(results[0], name, source)
+    deployed = {_defid(r): _definition(r, deployment["id"]) for r in results
+                if r["created"] or not filtering}
+    return {**deployment, "deployedProcessDefinitions": deployed or None, "deployedCaseDefinitions": None,
             "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
+
+
+def merged_bundles(uploaded: dict[str, bytes]) -> list[dict[str, bytes | str]]:
+    """The upload on its own, or merged into each latest pathway version it belongs to."""
+    svc = service()
+    latest: dict[str, int] = {}
+    for row in svc.definitions():
+        latest[row["key"]] = max(latest.get(row["key"], 0), row["version"])
+    texts = [content.decode("utf-8-sig", "replace") for content in uploaded.values()]
+    bundles: list[dict[str, bytes | str]] = []
+    for key, version in sorted(latest.items()):
+        sources = svc.definition_source(key, version, "")
+        if set(sources) & set(uploaded) or any(f'id="{key}"' in text for text in texts):
+            bundles.append({**sources, **uploaded})
+    return bundles or [dict(uploaded)]
 
 
 def _parse_exception(exc: ModelError) -> Response:

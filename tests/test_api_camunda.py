@@ -120,3 +120,34 @@ def test_modeler_start_with_typed_variables(client: FlaskClient, tokens: dict[st
     missing = client.post("/engine-rest/process-definition/key/nothing/start", json={}, headers=lead)
     assert missing.status_code == 404 and missing.json["message"]
     assert client.post("/engine-rest/process-definition/zzz/start", json={}, headers=lead).status_code == 404
+
+
+def test_modeler_deploys_one_diagram_at_a_time(client: FlaskClient, tokens: dict[str, str]) -> None:
+    auth = basic("clinical_lead-user", tokens["clinical_lead"])
+
+    def deploy(**files: str) -> Any:
+        form: dict[str, Any] = {"deployment-name": "one file", "deployment-source": "Camunda Modeler",
+                                "enable-duplicate-filtering": "true", "deploy-changed-only": "true"}
+        form.update({name: (io.BytesIO(text.encode()), name) for name, text in files.items()})
+        return client.post("/engine-rest/deployment/create", data=form, headers=auth, content_type="multipart/form-data")
+
+    lonely = deploy(**{"triage.dmn": DMN})
+    assert lonely.status_code == 400 and "no BPMN file" in lonely.json["message"]
+    assert deploy(**{"engine_acceptance.bpmn": BPMN, "triage.dmn": DMN}).status_code == 200
+    # A changed decision table alone: a new version of the pathway that uses it, BPMN kept.
+    r = deploy(**{"triage.dmn": DMN.replace("&gt;= 8", "&gt;= 7")})
+    assert r.status_code == 200
+    [(def_id, definition)] = r.json["deployedProcessDefinitions"].items()
+    assert definition["version"] == 2
+    files = client.get("/api/definitions/engine_acceptance/versions/2", headers=auth).json["files"]
+    assert files == ["engine_acceptance.bpmn", "triage.dmn"]
+    evaluated = client.post("/api/decisions/Triage/evaluate", json={"inputs": {"painScore": 7, "neuroDeficit": False}},
+                            headers=auth).json
+    assert (evaluated["result"], evaluated["definition"]["version"]) == ("urgent", 2)
+    # The diagram alone: version 3 keeps the new table; the same diagram again is no new version.
+    changed = BPMN.replace('name="Urgent review"', 'name="Urgent spinal review"')
+    assert list(deploy(**{"engine_acceptance.bpmn": changed}).json["deployedProcessDefinitions"].values())[0][
+        "version"] == 3
+    assert deploy(**{"engine_acceptance.bpmn": changed}).json["deployedProcessDefinitions"] is None
+    xml = client.get("/api/definitions/engine_acceptance/versions/3/bpmn", headers=auth).get_data(as_text=True)
+    assert "Urgent spinal review" in xml
