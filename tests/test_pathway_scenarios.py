@@ -367,3 +367,36 @@ def test_red_flag_at_every_acute_wait_state_yields_an_urgent_task(
     after = set(run.ready_ids())
     # acute-phase work is withdrawn; the bone work-up and coordination are untouched
     assert after - {"UT_UrgentRedFlag"} == before & {"UT2_Coordination", "UT3_Workup", "UT_ChaseUT3"}
+
+
+LANE_GROUPS = {"Care coordinator": "coordinator", "Clinician": "clinician",
+               "Interventional radiology": "interventional_radiology",
+               "Endocrinology / metabolic bone": "endocrinology"}
+CAMUNDA_NS = "{http://camunda.org/schema/1.0/bpmn}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pathways").glob("*.bpmn")), ids=lambda p: p.stem)
+def test_every_user_task_has_a_group_a_due_date_and_a_typed_form(path: Path) -> None:
+    """Issue 3: every user task has form fields with types/constraints, a candidate group and a
+    due date; a task drawn in a lane is offered to that lane's group."""
+    from lxml import etree
+
+    root = etree.parse(str(path)).getroot()
+    lane_of = {ref.text: lane.get("name") for lane in root.iter(f"{BPMN_NS}lane")
+               for ref in lane.iter(f"{BPMN_NS}flowNodeRef")}
+    assert len(root.findall(f"{BPMN_NS}collaboration/{BPMN_NS}participant")) == 1
+    tasks = list(root.iter(f"{BPMN_NS}userTask"))
+    assert tasks
+    for task in tasks:
+        tid = task.get("id")
+        groups = [g.strip() for g in (task.get(f"{CAMUNDA_NS}candidateGroups") or "").split(",") if g.strip()]
+        assert groups, f"{tid}: no candidate group"
+        assert task.get(f"{CAMUNDA_NS}dueDate"), f"{tid}: no due date"
+        if tid in lane_of:
+            assert LANE_GROUPS[lane_of[tid]] in groups, f"{tid}: lane {lane_of[tid]} vs groups {groups}"
+        fields = list(task.iter(f"{CAMUNDA_NS}formField"))
+        assert fields, f"{tid}: no form fields"
+        for field in fields:
+            assert field.get("type") in ("string", "long", "double", "boolean", "date", "enum"), tid
+        assert any(c.get("name") == "required" for c in task.iter(f"{CAMUNDA_NS}constraint")), \
+            f"{tid}: no required field"
