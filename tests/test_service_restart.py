@@ -169,11 +169,12 @@ def test_several_overdue_timers_of_one_pathway_fire_in_due_order(
     pid = svc.enroll("feel_timers", actor="coordinator:ann", variables={"appointmentDate": date(2026, 3, 10)})
 
     factory, late = restarted
-    (result,) = Service(factory, late).fire_due_timers()
+    results = Service(factory, late).fire_due_timers()
     dues = [("Timer_month", datetime(2026, 2, 28, 9, 0, tzinfo=UTC)),
             ("Timer_day_before", datetime(2026, 3, 9, tzinfo=UTC)),
             ("Timer_six_weeks", datetime(2026, 3, 14, 9, 0, tzinfo=UTC))]
-    assert result == {"pathwayId": pid, "fired": [{"elementId": e, "due": at(d)} for e, d in dues]}
+    # One step (transaction, audit event) per due instant, earliest first.
+    assert results == [{"pathwayId": pid, "fired": [{"elementId": e, "due": at(d)}]} for e, d in dues]
     tasks = {t["elementId"]: t["createdAt"] for t in Service(factory, late).tasks(pathway_id=pid)["items"]}
     assert tasks == {"Task_month": at(dues[0][1]), "Task_prepare": at(dues[1][1]), "Task_six_weeks": at(dues[2][1])}
 

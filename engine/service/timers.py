@@ -14,26 +14,32 @@ TIMER_ACTOR = "system:timer"
 class TimerService:
     ctx: ServiceContext
 
-    def fire_due_timers(self, *, batch: int = 50) -> list[dict[str, Any]]:
-        """Fire what is due now. Each instance is its own transaction, so one broken pathway
-        cannot hold back the others, and a crash leaves every instance either fired or not."""
+    def fire_due_timers(self, *, limit: int = 100_000) -> list[dict[str, Any]]:
+        """Fire what is due now, earliest due instant first across all pathways.
+
+        Each step fires one pathway's earliest due instant in its own transaction, so one broken
+        pathway cannot hold back the others, a crash leaves every step either done or not, and
+        after downtime the steps run in due order across pathways, not pathway by pathway.
+        """
         fired: list[dict[str, Any]] = []
         now = self.ctx.now()
-        while True:
+        skipped: set[str] = set()
+        for _ in range(limit):
             with self.ctx.read() as session:
-                ids = due_instance_ids(session, now, limit=batch)
-            progressed = False
-            for instance_id in ids:
-                try:
-                    result = self._fire_instance(instance_id, now)
-                except Exception as exc:  # noqa: BLE001 - one broken pathway must not stop the others
-                    self._record_incident(instance_id, exc)
-                    result = {"pathwayId": instance_id, "fired": [], "error": str(exc)}
-                if result is not None:
-                    fired.append(result)
-                    progressed = True
-            if len(ids) < batch or not progressed:
+                candidates = [i for i in due_instance_ids(session, now, limit=len(skipped) + 1) if i not in skipped]
+            if not candidates:
                 return fired
+            instance_id = candidates[0]
+            try:
+                result = self._fire_instance(instance_id, now)
+            except Exception as exc:  # noqa: BLE001 - one broken pathway must not stop the others
+                self._record_incident(instance_id, exc)
+                result = {"pathwayId": instance_id, "fired": [], "error": str(exc)}
+            if result is None:
+                skipped.add(instance_id)  # another worker holds it, or it is no longer due
+            else:
+                fired.append(result)
+        return fired
 
     def _record_incident(self, instance_id: str, exc: Exception) -> None:
         """Park the pathway as failed (an incident, in Camunda's terms) so it is not retried forever."""
@@ -57,7 +63,7 @@ class TimerService:
                 return None
             runtime = self.ctx.load_runtime(session, instance)
             before = snapshot(runtime)
-            timers = runtime.fire_due_timers(now)
+            timers = runtime.fire_due_timers(now, max_instants=1)
             details = {"fired": [{"elementId": t.element_id, "due": t.due.isoformat()} for t in timers]}
             save(self.ctx, session, instance, runtime, actor=TIMER_ACTOR, action="timer.fire", before=before,
                  details=details)
