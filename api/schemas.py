@@ -82,6 +82,25 @@ class PatientIn(Strict):
     sex: Literal["female", "male", "other", "unknown"] | None = None
 
 
+class PatientQuery(Strict):
+    externalId: str = Field(min_length=1, max_length=255)
+
+
+class PathwayRef(BaseModel):
+    id: str
+    status: str
+
+
+class PatientOut(BaseModel):
+    id: str
+    externalId: str
+    displayName: str | None
+    birthDate: str | None
+    sex: str | None
+    createdAt: str
+    pathways: list[PathwayRef]
+
+
 class IdOut(BaseModel):
     id: str
 

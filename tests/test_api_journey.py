@@ -29,6 +29,9 @@ def enroll(client: FlaskClient, tokens: dict[str, str], mrn: str, **variables: A
                     headers=coordinator)
     assert r.status_code == 201, r.json
     assert r.headers["Location"] == f"/api/pathways/{r.json['id']}"
+    found = client.get("/api/patients", query_string={"externalId": mrn}, headers=coordinator).json
+    assert found["id"] == patient_id and found["pathways"] == [{"id": r.json["id"], "status": "running"}]
+    assert client.get(f"/api/patients/{patient_id}", headers=coordinator).json["displayName"] == f"Patient {mrn}"
     return r.json
 
 

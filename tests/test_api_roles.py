@@ -26,6 +26,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/definitions/<key>/versions/<int:version>"): EVERYONE,
     ("GET", "/api/definitions/<key>/versions/<int:version>/bpmn"): EVERYONE,
     ("POST", "/api/patients"): WORKERS,
+    ("GET", "/api/patients"): EVERYONE,
+    ("GET", "/api/patients/<patient_id>"): EVERYONE,
     ("POST", "/api/patients/<patient_id>/pathways"): WORKERS,
     ("GET", "/api/pathways/<pathway_id>"): EVERYONE,
     ("GET", "/api/pathways/<pathway_id>/timeline"): EVERYONE,
