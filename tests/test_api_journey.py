@@ -107,7 +107,7 @@ def test_patient_followed_over_months(client: FlaskClient, tokens: dict[str, str
     assert r.status_code == 200, r.json
     state = client.get(f"/api/pathways/{routine['id']}", headers=bearer(poller)).json
     assert "Timer_3m" in state["activeElements"] and "Task_reassess" in state["completedElements"]
-    # (state["variables"] still shows painScore 5 here: see the xfail test below.)
+    assert state["variables"]["painScore"] == 3
     assert state["nextDueAt"] == "2026-05-16T09:00:00+00:00"
 
     # Three months later the 3-month review is there for the clinician.
@@ -136,11 +136,8 @@ def test_patient_followed_over_months(client: FlaskClient, tokens: dict[str, str
 
 
 def test_pathway_variables_show_the_latest_completion(client: FlaskClient, tokens: dict[str, str]) -> None:
-    """Engine bug (reported): ``PathwayRuntime.data`` reads ``workflow.last_task``, which after a
-    task inside a sub-process with a boundary event is the sub-process's BoundaryEventSplit, so
-    the submitted ``painScore`` does not show in ``GET /api/pathways/{id}`` (the old value does)."""
-    import pytest
-
+    """Submitted form values show in the pathway's variables (the engine used to read a stale
+    ``last_task`` after a task inside a sub-process with a boundary event)."""
     deploy(client, tokens)
     started = enroll(client, tokens, "MRN-9", painScore=5, neuroDeficit=False, fractureDate="2026-01-01")
     [task] = tasks(client, tokens["coordinator"], pathwayId=started["id"])
@@ -148,5 +145,4 @@ def test_pathway_variables_show_the_latest_completion(client: FlaskClient, token
                     headers=bearer(tokens["coordinator"]))
     assert r.status_code == 200
     state = client.get(f"/api/pathways/{started['id']}", headers=bearer(tokens["api_client"])).json
-    if state["variables"]["painScore"] != 3:
-        pytest.xfail("engine: PathwayRuntime.data reads a stale last_task (BoundaryEventSplit)")
+    assert state["variables"]["painScore"] == 3
