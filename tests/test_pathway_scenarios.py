@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -224,8 +225,9 @@ class Scenario:
 
 
 def _same(got: Any, want: Any) -> bool:
-    if isinstance(want, int | float) and not isinstance(want, bool) and isinstance(got, int | float):
-        return abs(float(got) - float(want)) < 1e-9
+    if isinstance(want, int | float) and not isinstance(want, bool) and isinstance(got, int | float | Decimal) \
+            and not isinstance(got, bool):
+        return abs(float(got) - float(want)) < 5e-5  # numbers are written with up to 4 decimals
     if isinstance(want, list) and isinstance(got, list):
         return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))
     return got == want
