@@ -60,7 +60,10 @@ def _error(status: int, kind: str, message: str, **extra: Any) -> Response:
 def _problem(exc: ApiProblem) -> Response:
     kinds = {401: "AuthenticationException", 403: "AuthorizationException", 404: "InvalidRequestException"}
     kind = exc.kind if exc.kind and exc.kind[0].isupper() else kinds.get(exc.status, "InvalidRequestException")
-    return _error(exc.status, kind, exc.detail, **exc.extra)
+    response = _error(exc.status, kind, exc.detail, **exc.extra)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="engine-rest"'
+    return response
 
 
 @bp.errorhandler(ServiceError)

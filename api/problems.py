@@ -77,7 +77,8 @@ def workflow_error(exc: BaseException) -> str | None:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem) -> Response:
-        return problem(exc.status, exc.detail, kind=exc.kind, **exc.extra)
+        headers = {"WWW-Authenticate": 'Bearer realm="pathway"'} if exc.status == 401 else None
+        return problem(exc.status, exc.detail, kind=exc.kind, headers=headers, **exc.extra)
 
     @app.errorhandler(InvalidInput)
     def _invalid(exc: InvalidInput) -> Response:

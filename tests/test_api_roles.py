@@ -111,3 +111,5 @@ def test_basic_auth_is_name_and_token(client: FlaskClient, tokens: dict[str, str
     assert client.get("/api/tasks", headers=basic("api_client-user", tokens[A])).status_code == 200
     assert client.get("/api/tasks", headers={"Authorization": "Basic !!!"}).status_code == 401
     assert client.get("/api/tasks", headers={"Authorization": "Bearer"}).status_code == 401
+    assert client.get("/api/tasks").headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/engine-rest/version").headers["WWW-Authenticate"].startswith("Basic")
