@@ -21,6 +21,7 @@ AUTHORS = {L, ADM}
 # (method, rule) -> the roles that may call it. Written out by hand on purpose: the test fails
 # when a route is added without deciding who may use it.
 MATRIX: dict[tuple[str, str], set[str]] = {
+    ("GET", "/api/me"): EVERYONE,
     ("GET", "/api/definitions"): EVERYONE,
     ("POST", "/api/definitions"): AUTHORS,
     ("GET", "/api/definitions/<key>/versions/<int:version>"): EVERYONE,
@@ -47,7 +48,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/engine-rest/process-definition/<definition_id>/start"): WORKERS,
     ("POST", "/engine-rest/process-definition/key/<key>/start"): WORKERS,
 }
-PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/"),
+          ("GET", "/worklist")}
 
 
 def _path(rule: str) -> str:
@@ -100,6 +102,10 @@ def test_public_routes_need_no_token(client: FlaskClient) -> None:
     assert client.get("/api/health").json == {"status": "ok"}
     assert client.get("/api/openapi.json").json["openapi"].startswith("3.1")
     assert b"/api/openapi.json" in client.get("/api/docs").data
+    page = client.get("/worklist")
+    assert page.status_code == 200 and page.mimetype == "text/html" and b"/api/tasks" in page.data
+    assert "Content-Security-Policy" in page.headers
+    assert client.get("/").headers["Location"].endswith("/worklist")
 
 
 def test_basic_auth_is_name_and_token(client: FlaskClient, tokens: dict[str, str]) -> None:
@@ -109,6 +115,7 @@ def test_basic_auth_is_name_and_token(client: FlaskClient, tokens: dict[str, str
     assert client.get("/engine-rest/version", headers=basic("clinical_lead-user", tokens[L])).status_code == 200
     assert client.get("/engine-rest/version", headers=basic("someone-else", tokens[L])).status_code == 401
     assert client.get("/api/tasks", headers=basic("api_client-user", tokens[A])).status_code == 200
+    assert client.get("/api/me", headers=bearer(tokens[C])).json == {"name": "coordinator-user", "role": C}
     assert client.get("/api/tasks", headers={"Authorization": "Basic !!!"}).status_code == 401
     assert client.get("/api/tasks", headers={"Authorization": "Bearer"}).status_code == 401
     assert client.get("/api/tasks").headers["WWW-Authenticate"].startswith("Bearer")
