@@ -6,13 +6,14 @@ Errors here keep Camunda's shape ``{"type": "...Exception", "message": ...}`` (p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.models.bundle import load_bundle
-from engine.problems import ModelError
+from engine.problems import ModelError, Problem
 from engine.service import NotFound, ServiceError
 
 from .auth import AUTHORS, READERS, WORKERS, actor
@@ -118,8 +119,8 @@ def create_deployment() -> Response | dict[str, Any]:
     source = request.form.get("deployment-source") or None
     filtering = request.form.get("enable-duplicate-filtering", "false").lower() == "true"
     svc = service()
-    bundles = merged_bundles(uploaded_files())
     try:
+        bundles = merged_bundles(model_files(uploaded_files()))
         if len(bundles) > 1:
             problems = []
             for files in bundles:  # all or nothing: lint every merged bundle before storing any
@@ -139,18 +140,39 @@ def create_deployment() -> Response | dict[str, Any]:
             "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
 
 
+_PROCESS_ID = re.compile(r'<(?:[\w.-]+:)?process\b[^>]*?\bid="([^"]+)"')
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml")
+
+
+def model_files(uploaded: dict[str, bytes]) -> dict[str, bytes]:
+    """The BPMN and DMN parts; the Modeler may attach forms and other files the engine does not run."""
+    kept = {name: content for name, content in uploaded.items() if name.lower().endswith(MODEL_SUFFIXES)}
+    if not kept:
+        raise ModelError([Problem("-", "-", "no .bpmn or .dmn file was uploaded")])
+    return kept
+
+
 def merged_bundles(uploaded: dict[str, bytes]) -> list[dict[str, bytes | str]]:
-    """The upload on its own, or merged into each latest pathway version it belongs to."""
+    """The upload on its own, or merged into each latest pathway version it belongs to.
+
+    A pathway belongs when its latest version has a file of an uploaded name or runs a process
+    an uploaded diagram defines; in the merge, files defining the uploaded processes under
+    another name are replaced too (a diagram saved under a new file name).
+    """
     svc = service()
     latest: dict[str, int] = {}
     for row in svc.definitions():
         latest[row["key"]] = max(latest.get(row["key"], 0), row["version"])
-    texts = [content.decode("utf-8-sig", "replace") for content in uploaded.values()]
+    processes = {pid for content in uploaded.values()
+                 for pid in _PROCESS_ID.findall(content.decode("utf-8-sig", "replace"))}
     bundles: list[dict[str, bytes | str]] = []
     for key, version in sorted(latest.items()):
         sources = svc.definition_source(key, version, "")
-        if set(sources) & set(uploaded) or any(f'id="{key}"' in text for text in texts):
-            bundles.append({**sources, **uploaded})
+        if not (set(sources) & set(uploaded) or key in processes):
+            continue
+        kept = {name: text for name, text in sources.items()
+                if name in uploaded or not set(_PROCESS_ID.findall(text)) & processes}
+        bundles.append({**kept, **uploaded})
     return bundles or [dict(uploaded)]
 
 

@@ -15,7 +15,6 @@ from .schemas import DefinitionList, DefinitionOut, DefinitionQuery, DeployedOut
 from .state import service
 
 bp = Blueprint("definitions", __name__, url_prefix="/api/definitions")
-MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml")
 
 
 def uploaded_files(parts: Any = None) -> dict[str, bytes]:

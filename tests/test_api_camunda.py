@@ -151,3 +151,23 @@ def test_modeler_deploys_one_diagram_at_a_time(client: FlaskClient, tokens: dict
     assert deploy(**{"engine_acceptance.bpmn": changed}).json["deployedProcessDefinitions"] is None
     xml = client.get("/api/definitions/engine_acceptance/versions/3/bpmn", headers=auth).get_data(as_text=True)
     assert "Urgent spinal review" in xml
+
+
+def test_modeler_attachments_and_renamed_diagrams(client: FlaskClient, tokens: dict[str, str]) -> None:
+    auth = basic("clinical_lead-user", tokens["clinical_lead"])
+    form = modeler_form(BPMN)
+    form["intake.form"] = (io.BytesIO(b'{"components": []}'), "intake.form")
+    r = client.post("/engine-rest/deployment/create", data=form, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 200, r.json  # the form attachment is not part of the bundle
+    assert client.get("/api/definitions/engine_acceptance/versions/1", headers=auth).json["files"] == [
+        "engine_acceptance.bpmn", "triage.dmn"]
+    # The same process saved under another file name replaces the old file in the new version.
+    renamed = BPMN.replace('name="Urgent review"', 'name="Urgent review (renamed file)"')
+    data = {"deployment-name": "renamed", "diagram_2.bpmn": (io.BytesIO(renamed.encode()), "diagram_2.bpmn")}
+    r = client.post("/engine-rest/deployment/create", data=data, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 200, r.json
+    assert client.get("/api/definitions/engine_acceptance/versions/2", headers=auth).json["files"] == [
+        "diagram_2.bpmn", "triage.dmn"]
+    only_forms = {"x.form": (io.BytesIO(b"{}"), "x.form")}
+    r = client.post("/engine-rest/deployment/create", data=only_forms, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 400 and r.json["type"] == "ParseException"
