@@ -2,8 +2,8 @@
 
 Configuration (``create_app(config)`` or environment): ``DATABASE_URL`` (SQLAlchemy URL),
 ``SIMULATED_CLOCK`` (true: a clock moved through ``/api/clock``), ``SIMULATED_CLOCK_START``
-(ISO date-time), ``MAX_CONTENT_LENGTH`` (bytes, default 5 MiB), ``SERVICE`` (a ready
-:class:`engine.service.Service`, for tests).
+(ISO date-time; default: now, or the last recorded event if that is later), ``MAX_CONTENT_LENGTH``
+(bytes, default 5 MiB), ``SERVICE`` (a ready :class:`engine.service.Service`, for tests).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, request
+from sqlalchemy import func, select
 
 from engine.clock import Clock, SimulatedClock, SystemClock
+from engine.store import AuditEvent
 from engine.wiring import open_service
 
 from .jsonio import PathwayJSONProvider
@@ -33,6 +35,14 @@ def _make_clock(config: dict[str, Any]) -> Clock:
     if isinstance(start, str):
         start = datetime.fromisoformat(start)
     return SimulatedClock(start or datetime.now().astimezone())
+
+
+def _resume_simulated_time(service: Any) -> None:
+    """A restarted simulated clock never starts before the last recorded event (time only moves on)."""
+    with service.ctx.read() as session:
+        last = session.scalar(select(func.max(AuditEvent.at)))
+    if last is not None and last > service.clock.now():
+        service.clock.set(last)
 
 
 def _check_json_body() -> None:
@@ -62,6 +72,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         runtime = open_service(app.config["DATABASE_URL"], clock=_make_clock(app.config))
         service, engine = runtime.service, runtime.engine
     app.extensions[EXTENSION] = {"service": service, "engine": engine}
+    if isinstance(service.clock, SimulatedClock) and not app.config.get("SIMULATED_CLOCK_START"):
+        _resume_simulated_time(service)
 
     register_error_handlers(app)
     init_request_logging(app)

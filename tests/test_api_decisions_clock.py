@@ -89,3 +89,21 @@ def test_clock_is_404_on_the_system_clock(tmp_path: Path) -> None:
             assert r.status_code == 404 and r.content_type == "application/problem+json"
     finally:
         close_app(app)
+
+
+def test_restarted_simulated_clock_resumes_after_the_last_event(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    app = make_app(url)
+    try:
+        tokens = issue_tokens(app)
+        client = app.test_client()
+        client.post("/api/clock", json={"set": "2099-01-01T00:00:00Z"}, headers=bearer(tokens["admin"]))
+        client.post("/api/patients", json={"externalId": "LATE"}, headers=bearer(tokens["admin"]))
+    finally:
+        close_app(app)
+    again = make_app(url, SIMULATED_CLOCK_START=None)
+    try:
+        now = again.test_client().get("/api/clock", headers=bearer(tokens["admin"])).json["now"]
+        assert now == "2099-01-01T00:00:00+00:00"
+    finally:
+        close_app(again)
