@@ -84,6 +84,8 @@ def test_patient_followed_over_months(client: FlaskClient, tokens: dict[str, str
         if cursor is None:
             break
     assert [t["id"] for t in paged] == [t["id"] for t in clinician]
+    by_patient = tasks(client, poller, patientId=urgent["patientId"])
+    assert [(t["pathwayId"], t["elementId"]) for t in by_patient] == [(urgent["id"], "Task_urgent_review")]
     due_soon = tasks(client, poller, candidateGroup="coordinator", dueBefore="2026-01-30T00:00:00Z")
     assert [t["pathwayId"] for t in due_soon] == [routine["id"]]
     assert tasks(client, poller, dueAfter="2026-01-30T00:00:00Z", dueBefore="2026-02-01T00:00:00Z")[0][
