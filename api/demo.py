@@ -1,7 +1,7 @@
 """``pathway serve --demo``: the bundled pathway, a few demo patients at different stages, one token per role.
 
-The pathway comes from the repository's ``pathways/`` (BPMN) and ``dmn/`` (DMN) folders; when they
-hold no BPMN file, nothing is deployed and only the tokens are made. Demo patients are enrolled
+The pathway is every .bpmn and .dmn file of the repository's ``pathways/`` and ``dmn/`` folders; when
+they hold no BPMN file, nothing is deployed and only the tokens are made. Demo patients are enrolled
 weeks apart on the simulated clock, which then catches up with today, so the worklist shows
 overdue, due and upcoming work. The earlier patients' open tasks are worked with valid sample answers.
 """
@@ -9,6 +9,7 @@ overdue, due and upcoming work. The earlier patients' open tasks are worked with
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -57,7 +58,7 @@ def sample_answer(form: dict[str, Any] | None, today: date) -> dict[str, Any]:
         kind = spec.get("type") or "string"
         low = constraints.get("min")
         if kind == "long":
-            answers[spec["id"]] = int(Decimal(low)) if low is not None else 3
+            answers[spec["id"]] = math.ceil(Decimal(low)) if low is not None else 3
         elif kind == "double":
             answers[spec["id"]] = float(low) if low is not None else 3.0
         elif kind == "boolean":
