@@ -402,3 +402,100 @@ def test_every_user_task_has_a_group_a_due_date_and_a_typed_form(path: Path) -> 
             assert field.get("type") in ("string", "long", "double", "boolean", "date", "enum"), tid
         assert any(c.get("name") == "required" for c in task.iter(f"{CAMUNDA_NS}constraint")), \
             f"{tid}: no required field"
+
+
+# -- bounded exploration of the denosumab cycle -------------------------------------------------------
+DMAB_VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "UT11_FirstDose": [{}, {"discontinuationRequested": True}, {"newVertebralFractureSinceLastDose": True}],
+    "UT11_Dose": [{}, {"discontinuationRequested": True}],
+    "UT12_ExitPlan": [{"therapyClass": "IV_ZOLEDRONATE"}, {"therapyClass": "ORAL_BP"}, {"therapyClass": "DENOSUMAB"}],
+}
+DMAB_MESSAGES = ({"name": "DenosumabDiscontinuationRequested", "variables": {"discontinuationRequested": True}},
+                 {"name": "NewVertebralFracture", "variables": {"newVertebralFractureSinceLastDose": True}})
+DMAB_ELEMENTS = {"UT11_FirstDose", "UT11_Dose", "UT12_ExitPlan", "UT13_FollowOnZol", "UT_FollowOnOral",
+                 "UT_LateDose", "UT_CriticalDose", "UT_FirstDoseLate", "UT_FollowOnLate"}
+
+
+def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
+    """Explore (bounded) every task answer variant, message and timer at every wait state of the
+    denosumab cycle: the course only ever ends after UT12 (exit plan) and a follow-on task."""
+    from engine.forms import validate_submission
+    from engine.models.bundle import load_bundle
+    from engine.runtime import PathwayRuntime
+
+    bundle = load_bundle(bundle_files())
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def answers(task: dict[str, Any], clock: SimulatedClock, extra: dict[str, Any]) -> dict[str, Any]:
+        raw = {**DEFAULTS.get(task["elementId"], {}), **extra}
+        today = clock.now().date()
+        values = {}
+        for key, value in raw.items():
+            if isinstance(value, str) and value.startswith("today"):
+                value = (_midnight(today) if value == "today" else
+                         parse_duration(value[6:]).add_to(_midnight(today), UTC)).date().isoformat()
+            values[key] = value
+        return validate_submission(task["form"], values)
+
+    def complete(rt: PathwayRuntime, element: str, extra: dict[str, Any], clock: SimulatedClock) -> None:
+        task = next(t for t in rt.ready_human_tasks() if t["elementId"] == element)
+        rt.complete_task(task["id"], answers(task, clock, extra))
+
+    clock = SimulatedClock(start)
+    rt = PathwayRuntime.start(bundle, clock, {})
+    complete(rt, "UT1_Intake", {}, clock)
+    complete(rt, "UT3_Workup", {}, clock)
+    complete(rt, "UT4_Prescribe", {"therapyClass": "DENOSUMAB", "chosenAgent": "denosumab"}, clock)
+
+    def in_course(rt: PathwayRuntime) -> set[str]:
+        return {t["elementId"] for t in rt.ready_human_tasks()} & DMAB_ELEMENTS
+
+    def ended(rt: PathwayRuntime) -> bool:
+        return "End_Dmab" in rt.completed_elements()
+
+    frontier = [(rt.dump(), start, ())]
+    seen: set[tuple] = set()
+    explored = 0
+    endings = 0
+    while frontier and explored < 400:
+        state, now, history = frontier.pop()
+        explored += 1
+        clock = SimulatedClock(now)
+        probe = PathwayRuntime.load(state, bundle, clock)
+        if ended(probe):
+            endings += 1
+            assert "UT12_ExitPlan" in history, f"denosumab ended without the exit plan: {history}"
+            assert history[-1] in ("UT13_FollowOnZol", "UT_FollowOnOral"), history
+            continue
+        if len(history) >= 9:
+            continue
+        key = (tuple(sorted(in_course(probe))), tuple(e for _, e in probe.pending_timers()),
+               tuple(probe.waiting_messages()), history.count("UT11_Dose"), "UT12_ExitPlan" in history)
+        if key in seen:
+            continue
+        seen.add(key)
+        actions: list[tuple[str, Any]] = []
+        for element in sorted(in_course(probe)):
+            for extra in DMAB_VARIANTS.get(element, [{}]):
+                actions.append(("task", (element, extra)))
+        for message in DMAB_MESSAGES:
+            if message["name"] in probe.waiting_messages():
+                actions.append(("message", message))
+        if probe.next_due_at() is not None:
+            actions.append(("timer", probe.next_due_at()))
+        for kind, action in actions:
+            clock = SimulatedClock(now)
+            branch = PathwayRuntime.load(state, bundle, clock)
+            if kind == "task":
+                complete(branch, action[0], action[1], clock)
+                step = action[0]
+            elif kind == "message":
+                branch.correlate_message(action["name"], action["variables"])
+                step = action["name"]
+            else:
+                clock.set(action)
+                branch.fire_due_timers()
+                step = "timer"
+            frontier.append((branch.dump(), clock.now(), (*history, step)))
+    print(f"explored {explored} states, {endings} course endings")
+    assert explored > 50 and endings > 0, (explored, endings)
