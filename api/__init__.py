@@ -34,7 +34,7 @@ def _make_clock(config: dict[str, Any]) -> Clock:
     start = config.get("SIMULATED_CLOCK_START")
     if isinstance(start, str):
         start = datetime.fromisoformat(start)
-    return SimulatedClock(start or datetime.now().astimezone())
+    return SimulatedClock(start or SystemClock().now())
 
 
 def _resume_simulated_time(service: Any) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.clock import SimulatedClock
+from engine.clock import SimulatedClock, SystemClock
 from engine.problems import ModelError
 from engine.service import Service, ServiceError
 from engine.store.tokens import create_token
@@ -89,7 +89,7 @@ def seed_demo(service: Service, files: dict[str, bytes] | None = None, until: da
     (default: the real now), firing every timer on the way.
     """
     clock = service.clock
-    until = until or datetime.now(UTC)
+    until = until or SystemClock().now()
     with service.ctx.write() as session:
         tokens = {role: create_token(session, f"demo-{role}", role, clock.now()) for role in sorted(ALL_ROLES)}
     result = DemoResult(tokens)

@@ -6,9 +6,10 @@ import logging
 import os
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from engine.clock import SystemClock
 
 from . import create_app
 from .logs import configure_logging
@@ -46,7 +47,7 @@ def build(*, demo: bool, simulated_clock: bool, database_url: str | None = None)
     url = database_url or os.environ.get("DATABASE_URL")
     if demo:
         config["DATABASE_URL"] = url or fresh_demo_url()
-        config["SIMULATED_CLOCK_START"] = (datetime.now(UTC) - HISTORY).isoformat()
+        config["SIMULATED_CLOCK_START"] = (SystemClock().now() - HISTORY).isoformat()
     elif url:
         config["DATABASE_URL"] = url
     app = create_app(config)

@@ -7,6 +7,8 @@ deliver messages and fire due timers in due order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +48,11 @@ class TaskNotReady(PathwayStateError):
     pass
 
 
+class ExecutionError(Exception):
+    """Running the model failed on the data it was given (a decision input of the wrong type,
+    a FEEL error, a timer that gives no date). The caller's transaction must roll back."""
+
+
 class NotWaitingForMessage(PathwayStateError):
     pass
 
@@ -54,6 +61,25 @@ class NotWaitingForMessage(PathwayStateError):
 class FiredTimer:
     element_id: str
     due: datetime
+
+
+@contextmanager
+def _execution() -> Iterator[None]:
+    try:
+        yield
+    except WorkflowException as exc:
+        raise ExecutionError(_reason(exc)) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost meaningful message (SpiffWorkflow wraps FEEL and decision errors)."""
+    inner = exc.__cause__ or getattr(exc, "exception", None)
+    detail = str(inner) if inner is not None and str(inner) else ""
+    where = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+    text = str(exc)
+    if detail and detail not in text:
+        text = f"{text}: {detail}"
+    return f"{where}: {text}" if where else text
 
 
 class PathwayRuntime:
@@ -70,7 +96,8 @@ class PathwayRuntime:
         start.data.update(variables or {})
         process_variables(workflow).update(variables or {})
         runtime = cls(workflow, bundle, clock)
-        runtime._advance()
+        with _execution():
+            runtime._advance()
         return runtime
 
     @classmethod
@@ -166,8 +193,9 @@ class PathwayRuntime:
         task = self._ready_human_task(task_id)
         task.data.update(data)
         process_variables(self.workflow).update(data)
-        task.run()
-        self._advance()
+        with _execution():
+            task.run()
+            self._advance()
         return {"elementId": task.task_spec.bpmn_id}
 
     def _ready_human_task(self, task_id: str):
@@ -186,8 +214,9 @@ class PathwayRuntime:
             raise NotWaitingForMessage(f"the pathway is not waiting for message '{name}'")
         process_variables(self.workflow).update(variables or {})
         payload = {"payload": {"variables": dict(variables or {})}, "result_var": None}
-        self.workflow.send_event(BpmnEvent(PathwayMessage(name), payload=payload))
-        self._advance()
+        with _execution():
+            self.workflow.send_event(BpmnEvent(PathwayMessage(name), payload=payload))
+            self._advance()
 
     def fire_due_timers(self, now: datetime | None = None, *, max_instants: int = MAX_CATCH_UP) -> list[FiredTimer]:
         """Fire every timer due at or before ``now``, one due instant at a time, in due order

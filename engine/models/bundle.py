@@ -63,8 +63,13 @@ def bundle_hash(sources: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _text(content: bytes | str) -> str:
-    return content.decode("utf-8-sig") if isinstance(content, bytes) else content
+def _text(content: bytes | str, name: str = "-") -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ModelError([Problem(name, "-", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from exc
 
 
 def _parse_xml(name: str, text: str, problems: list[Problem]):
@@ -82,7 +87,7 @@ def _is_dmn(name: str, root) -> bool:
 
 def load_bundle(files: Mapping[str, bytes | str], key: str | None = None) -> Bundle:
     """Lint and parse a bundle. Raises :class:`ModelError` listing every finding; nothing half-loaded."""
-    sources = {Path(name).name: _text(content) for name, content in files.items()}
+    sources = {Path(name).name: _text(content, Path(name).name) for name, content in files.items()}
     problems: list[Problem] = []
     bpmn_roots: list[tuple[str, Any]] = []
     registry = DecisionRegistry()
@@ -190,7 +195,7 @@ def lint_paths(paths: Iterable[str | Path]) -> list[Problem]:
             registry, problems = DecisionRegistry(), []
             for name, content in files.items():
                 try:
-                    registry.add(load_dmn(_text(content), name))
+                    registry.add(load_dmn(_text(content, name), name))
                 except ModelError as exc:
                     problems.extend(exc.problems)
             return problems + registry.validate()

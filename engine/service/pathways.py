@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..forms import FormValidationError, validate_submission
-from ..runtime import NotWaitingForMessage, PathwayRuntime, PathwayStateError
+from ..runtime import ExecutionError, NotWaitingForMessage, PathwayRuntime, PathwayStateError
 from ..store import (
     Instance,
     Patient,
@@ -57,8 +57,8 @@ class PathwayService:
                     raise InvalidInput("the start variables are not valid", exc.errors) from exc
             try:
                 runtime = PathwayRuntime.start(bundle, self.ctx.clock, variables)
-            except PathwayStateError as exc:
-                raise InvalidInput(str(exc)) from exc
+            except (PathwayStateError, ExecutionError) as exc:
+                raise InvalidInput(f"the pathway cannot start with these data: {exc}") from exc
             instance = add_instance(session, definition=definition, state={}, instance_id=str(uuid.uuid4()),
                                     serializer_version=runtime.serializer_version, now=self.ctx.now(),
                                     patient_id=patient_id, business_key=business_key)
@@ -116,6 +116,8 @@ class PathwayService:
                 runtime.correlate_message(message, variables)
             except NotWaitingForMessage as exc:
                 raise Conflict(str(exc)) from exc
+            except ExecutionError as exc:
+                raise InvalidInput(f"the pathway cannot proceed with these data: {exc}") from exc
             return save(self.ctx, session, instance, runtime, actor=actor, action="message.correlate",
                         before=before, details={"message": message, "variables": sorted((variables or {}).keys())})
 

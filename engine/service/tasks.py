@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..forms import FormValidationError, validate_submission
-from ..runtime import TaskNotReady
+from ..runtime import ExecutionError, TaskNotReady
 from ..store import Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
 from .errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -118,6 +118,8 @@ class TaskService:
                 runtime.complete_task(task_id, values)
             except TaskNotReady as exc:
                 raise Conflict(str(exc)) from exc
+            except ExecutionError as exc:
+                raise InvalidInput(f"the pathway cannot proceed with these data: {exc}") from exc
             after = save(self.ctx, session, instance, runtime, actor=actor, action="task.complete", before=before,
                          task_id=task_id, completed_ids=[task_id],
                          details={"elementId": task.element_id, "variables": sorted(values)})

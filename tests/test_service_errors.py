@@ -1,0 +1,63 @@
+"""Data the model cannot run on is refused as invalid input, and nothing is written."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import SimulatedClock
+from engine.problems import ModelError
+from engine.service import InvalidInput, Service
+from engine.store import AuditEvent, Instance
+
+BUNDLE = Path(__file__).parent / "fixtures" / "bundle"
+
+
+@pytest.fixture
+def svc(session_factory: sessionmaker[Session]) -> Service:
+    service = Service(session_factory, SimulatedClock(datetime(2026, 1, 5, 9, tzinfo=UTC)))
+    service.deploy({p.name: p.read_bytes() for p in BUNDLE.iterdir()}, actor="lead")
+    return service
+
+
+def counts(session_factory: sessionmaker[Session]) -> tuple[int, int]:
+    with session_factory() as session:
+        return (session.scalar(select(func.count()).select_from(Instance)),
+                session.scalar(select(func.count()).select_from(AuditEvent)))
+
+
+def test_a_decision_input_of_the_wrong_type_is_invalid_input_naming_the_element(
+    svc: Service, session_factory: sessionmaker[Session]
+) -> None:
+    before = counts(session_factory)
+    with pytest.raises(InvalidInput) as raised:
+        svc.enroll("engine_acceptance", actor="coordinator", variables={"painScore": "abc", "neuroDeficit": False})
+    message = str(raised.value)
+    assert "Activity_triage" in message and "painScore" in message and "number" in message
+    assert counts(session_factory) == before
+
+
+def test_a_message_whose_variables_break_the_model_changes_nothing(
+    svc: Service, session_factory: sessionmaker[Session]
+) -> None:
+    pid = svc.enroll("engine_acceptance", actor="coordinator",
+                     variables={"painScore": 3, "neuroDeficit": False, "fractureDate": date(2026, 1, 1)})
+    version, before = svc.pathway(pid)["version"], counts(session_factory)
+    svc.correlate_message(pid, "RedFlagReported", actor="gp", variables={"note": "cord compression"})
+    assert svc.pathway(pid)["version"] == version + 1  # a good message goes through
+    assert counts(session_factory)[1] == before[1] + 1
+
+
+def test_a_file_that_is_not_utf8_is_a_model_problem_naming_the_file(
+    svc: Service, session_factory: sessionmaker[Session]
+) -> None:
+    before = counts(session_factory)
+    with pytest.raises(ModelError) as raised:
+        svc.deploy({"latin1.bpmn": "<?xml version='1.0'?><x>caf\xe9</x>".encode("latin-1")}, actor="lead")
+    (problem,) = raised.value.problems
+    assert problem.file == "latin1.bpmn" and "UTF-8" in problem.message
+    assert counts(session_factory) == before
