@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -154,15 +155,24 @@ class PathwayRuntime:
         return rows
 
     def pending_timers(self) -> list[tuple[datetime, str]]:
-        """(due, element id) of every waiting timer, earliest first."""
+        """(due, element id) of every waiting timer, earliest first.
+
+        A timer behind an event-based gateway lives in the gateway's combined definition (the
+        library moves it there); lint allows at most one timer per gateway, so the gateway task's
+        own due time is that timer's.
+        """
         pending = []
         for task in list(self.workflow.event_manager.tasks.values()):
             definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, _TIMERS) or not task.has_state(TaskState.WAITING):
+            if not task.has_state(TaskState.WAITING):
                 continue
-            value = definition.details(task).value
-            if isinstance(value, str):
-                pending.append((datetime.fromisoformat(value), task.task_spec.bpmn_id))
+            if isinstance(definition, MultipleEventDefinition):
+                timers = [d for d in definition.event_definitions if isinstance(d, _TIMERS)]
+                definition = timers[0] if len(timers) == 1 else None
+            if isinstance(definition, _TIMERS):
+                value = definition.details(task).value
+                if isinstance(value, str):
+                    pending.append((datetime.fromisoformat(value), task.task_spec.bpmn_id))
         return sorted(pending)
 
     def next_due_at(self) -> datetime | None:
@@ -171,7 +181,11 @@ class PathwayRuntime:
 
     def waiting_messages(self) -> list[str]:
         """Messages the pathway would accept now: waiting catch events and event sub-process triggers."""
-        names = {e.name for e in self.workflow.waiting_events() if e.event_type == "PathwayMessage"}
+        names = set()
+        for task in self.workflow.event_manager.tasks.values():
+            definition = getattr(task.task_spec, "event_definition", None)
+            parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+            names.update(d.name for d in parts if isinstance(d, PathwayMessage) and task.has_state(TaskState.WAITING))
         if not self.workflow.is_completed() and not self._interrupted():
             for spec_name in self.workflow.spec.start.trigger_specs:
                 for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events:

@@ -98,6 +98,8 @@ class BpmnLinter:
             self.check_ref(node, tag.replace("EventDefinition", ""))
         elif tag in ("exclusiveGateway", "inclusiveGateway"):
             self.check_gateway(node)
+        elif tag == "eventBasedGateway":
+            self.check_event_gateway(node)
         for listener in node.findall(f"{{{BPMN}}}extensionElements/*"):
             name = _local(listener)
             if name in ("executionListener", "taskListener"):
@@ -159,6 +161,20 @@ class BpmnLinter:
         for flow in outgoing:
             if flow.get("id") != default and flow.find(f"{{{BPMN}}}conditionExpression") is None:
                 self.report(flow, f"leaves gateway '{gid}' without a condition and is not its default flow")
+
+    def check_event_gateway(self, gateway) -> None:
+        # SpiffWorkflow folds the events after the gateway into one definition on the gateway task,
+        # where two timers would share (and overwrite) one due time, and a cycle cannot repeat.
+        gid = gateway.get("id")
+        targets = {f.get("targetRef") for f in self.root.iter(f"{{{BPMN}}}sequenceFlow") if f.get("sourceRef") == gid}
+        timers = [n for n in self.root.iter(f"{{{BPMN}}}intermediateCatchEvent") if n.get("id") in targets
+                  and n.find(f"{{{BPMN}}}timerEventDefinition") is not None]
+        if len(timers) > 1:
+            self.report(gateway, f"event-based gateway '{gid}' has {len(timers)} timer branches; at most one "
+                                 "is supported (put the earliest deadline there)")
+        for timer in timers:
+            if timer.find(f".//{{{BPMN}}}timeCycle") is not None:
+                self.report(timer, "a cycle timer after an event-based gateway fires only once; use a duration")
 
     def check_business_rule(self, node) -> None:
         for attr in ("class", "expression", "delegateExpression", "type"):
