@@ -133,18 +133,14 @@ class IsoCycle:
     end: datetime | None = None
 
     def occurrence(self, index: int, anchor: datetime, tz: tzinfo | None = None) -> datetime:
-        """The ``index``-th firing (0-based): ``start + index*interval``, or without a start
-        ``anchor + (index+1)*interval``. Multiplying from the base, rather than stepping from the
-        previous firing, keeps clamped month ends from drifting (Jan 31, Feb 28, Mar 31)."""
-        base, steps = (self.start, index) if self.start is not None else (anchor, index + 1)
-        if steps == 0:
-            return base
-        i = self.interval
-        scaled = IsoDuration(
-            years=i.years * steps, months=i.months * steps, weeks=i.weeks * steps, days=i.days * steps,
-            hours=i.hours * steps, minutes=i.minutes * steps, seconds=i.seconds * steps,
-        )
-        return scaled.add_to(base, tz)
+        """The ``index``-th firing (0-based): from ``start`` (or, without one, from ``anchor``,
+        the instant the timer was reached) the interval is added once per firing, each time to
+        the previous firing, as Camunda 7's DurationHelper does: ``R/P1M`` from Jan 31 fires on
+        Feb 28, Mar 28, Apr 28 (a clamped day stays clamped)."""
+        current, steps = (self.start, index) if self.start is not None else (anchor, index + 1)
+        for _ in range(steps):
+            current = self.interval.add_to(current, tz)
+        return current
 
 
 def parse_cycle(text: str, tz: tzinfo = UTC) -> IsoCycle:

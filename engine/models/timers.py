@@ -66,9 +66,9 @@ class ClockDuration(DurationTimerEventDefinition):
 class ClockCycle(CycleTimerEventDefinition):
     """``timeCycle``: ``R3/P2W``, ``R/P6M``, ``R5/<start>/P1D``.
 
-    Each occurrence is computed from the cycle's base (start, or the instant it was reached), so
-    month-end clamping never drifts; one occurrence fires per refresh, and the runtime's catch-up
-    loop refreshes again until nothing overdue remains.
+    Occurrences follow Camunda 7 (each one is the previous plus the interval); one occurrence
+    fires per refresh, and the runtime's catch-up loop refreshes again until nothing overdue
+    remains.
     """
 
     def cycle_complete(self, my_task) -> bool:
