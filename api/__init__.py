@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy import func, select
 
-from engine.clock import Clock, SimulatedClock, SystemClock
+from engine.clock import Clock, SimulatedClock, SystemClock, site_timezone
 from engine.store import AuditEvent
 from engine.wiring import open_service
 
@@ -30,11 +30,11 @@ TRUE = ("1", "true", "yes", "on")
 
 def _make_clock(config: dict[str, Any]) -> Clock:
     if not config.get("SIMULATED_CLOCK"):
-        return SystemClock()
+        return SystemClock(site_timezone())
     start = config.get("SIMULATED_CLOCK_START")
     if isinstance(start, str):
         start = datetime.fromisoformat(start)
-    return SimulatedClock(start or SystemClock().now())
+    return SimulatedClock(start or SystemClock().now(), tz=site_timezone())
 
 
 def _resume_simulated_time(service: Any) -> None:

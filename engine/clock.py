@@ -92,3 +92,16 @@ class FixedClock(_ClockBase):
 
     def now(self) -> datetime:
         return self._now
+
+
+def site_timezone() -> tzinfo:
+    """The site's time zone (``PATHWAY_TIMEZONE``, an IANA name; UTC by default).
+
+    It decides how an offset-less ``timeDate``, a due *date* and ``today()`` are read, and on
+    which wall clock calendar durations (``P1D``, ``P1M``) are added across DST changes.
+    """
+    import os
+    from zoneinfo import ZoneInfo
+
+    name = os.environ.get("PATHWAY_TIMEZONE", "UTC")
+    return UTC if name.upper() == "UTC" else ZoneInfo(name)

@@ -7,7 +7,7 @@ state changes, and report every problem per field so the API can answer 422 with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,6 +28,33 @@ class FormValidationError(Exception):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
 
+RESERVED_KEY = "typename"
+
+
+def check_plain_data(values: Any, path: str = "") -> None:
+    """Refuse data that the workflow serializer would read back as one of its own objects.
+
+    SpiffWorkflow's serializer treats any dict with a ``typename`` key as a serialized object,
+    so such user data would come back as a different type, or make the pathway unloadable.
+    """
+    errors: list[FieldError] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{where}.{key}" if where else str(key)
+                if key == RESERVED_KEY:
+                    errors.append(FieldError(here, "reserved", f"'{RESERVED_KEY}' is a reserved key"))
+                walk(item, here)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]")
+
+    walk(values, path)
+    if errors:
+        raise FormValidationError(errors)
+
+
 def validate_submission(form: dict[str, Any] | None, submitted: dict[str, Any], *,
                         allow_unknown: bool = False) -> dict[str, Any]:
     """Return the submitted values coerced to their field types, or raise FormValidationError.
@@ -37,6 +64,7 @@ def validate_submission(form: dict[str, Any] | None, submitted: dict[str, Any], 
     """
     if not isinstance(submitted, dict):
         raise FormValidationError([FieldError("variables", "type", "must be an object")])
+    check_plain_data(submitted)
     fields = {f["id"]: f for f in (form or {}).get("fields", [])}
     errors: list[FieldError] = []
     for name in submitted:
@@ -98,7 +126,8 @@ def _coerce(spec: dict[str, Any], raw: Any) -> Any:
         if not isinstance(raw, str):
             raise ValueError("must be a date as YYYY-MM-DD")
         try:
-            return date.fromisoformat(raw[:10]) if len(raw) >= 10 else date.fromisoformat(raw)
+            # A date, or a date-time whose date part is taken (what a date picker may send).
+            return date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw).date()
         except ValueError:
             raise ValueError("must be a date as YYYY-MM-DD") from None
     if kind == "enum":

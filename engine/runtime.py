@@ -256,7 +256,7 @@ class PathwayRuntime:
 
     def _refresh(self) -> None:
         self.workflow.refresh_timers()
-        self.workflow.do_engine_steps()
+        self._settle()
 
     def _with_clock(self, clock: Clock, action) -> None:
         engine = self.workflow.script_engine
@@ -301,13 +301,17 @@ class PathwayRuntime:
                         changed = True
         return changed
 
-    def _advance(self) -> None:
+    def _settle(self) -> None:
+        """Run engine steps until only people and events are awaited, closing finished scopes."""
         self.workflow.do_engine_steps()
         for _ in range(3):
             if not self._close_finished_scopes():
                 break
             self.workflow.do_engine_steps()
             self.workflow.do_engine_steps()
+
+    def _advance(self) -> None:
+        self._settle()
         # The library refreshes timers once at the end of do_engine_steps; timers reached during
         # that refresh may already be due (a P0D, or a date in the past), so settle them now.
         self.fire_due_timers()

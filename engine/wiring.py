@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, site_timezone
 from .service import Service
 from .store import database_url, make_engine, make_session_factory, upgrade
 
@@ -24,6 +24,6 @@ def open_service(url: str | None = None, clock: Clock | None = None, migrate: bo
     engine = make_engine(resolved)
     if migrate:
         upgrade(engine)
-    service = Service(make_session_factory(engine), clock or SystemClock(),
+    service = Service(make_session_factory(engine), clock or SystemClock(site_timezone()),
                       read_factory=make_session_factory(engine, read_only=True))
     return Runtime(resolved, engine, service)

@@ -80,3 +80,20 @@ def test_offsetless_date_time_is_read_in_the_site_zone() -> None:
 ])
 def test_iso_literals_are_told_from_feel(text: str, iso: bool) -> None:
     assert looks_like_iso_timer(text) is iso
+
+
+def test_site_timezone_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoneinfo import ZoneInfo
+
+    from engine.clock import SimulatedClock, site_timezone
+
+    monkeypatch.delenv("PATHWAY_TIMEZONE", raising=False)
+    assert site_timezone() == UTC
+    monkeypatch.setenv("PATHWAY_TIMEZONE", "Europe/London")
+    london = site_timezone()
+    assert london == ZoneInfo("Europe/London")
+    # 23:30 UTC on 30 June is already 1 July in London (BST): today() follows the site.
+    clock = SimulatedClock(utc(2026, 6, 30, 23, 30), tz=london)
+    assert str(clock.today()) == "2026-07-01"
+    # P1D across the spring DST change keeps the wall-clock time: 09:00 stays 09:00 local.
+    assert parse_duration("P1D").add_to(datetime(2026, 3, 28, 9, tzinfo=london), london).hour == 9

@@ -35,6 +35,7 @@ class Bundle:
     decisions: DecisionRegistry
     spec: Any = None
     subprocess_specs: dict[str, Any] = field(default_factory=dict)
+    conditions: frozenset[str] = frozenset()
 
     @property
     def start_form(self) -> dict[str, Any] | None:
@@ -46,7 +47,7 @@ class Bundle:
         return None
 
     def script_engine(self, clock: Clock) -> FeelScriptEngine:
-        return FeelScriptEngine(self.decisions, clock)
+        return FeelScriptEngine(self.decisions, clock, self.conditions)
 
     def new_workflow(self, clock: Clock) -> BpmnWorkflow:
         return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine(clock))
@@ -85,8 +86,12 @@ def _is_dmn(name: str, root) -> bool:
         etree.QName(root).namespace or "")
 
 
-def load_bundle(files: Mapping[str, bytes | str], key: str | None = None) -> Bundle:
-    """Lint and parse a bundle. Raises :class:`ModelError` listing every finding; nothing half-loaded."""
+def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lint: bool = True) -> Bundle:
+    """Lint and parse a bundle. Raises :class:`ModelError` listing every finding; nothing half-loaded.
+
+    ``lint=False`` is for definitions already deployed: a lint rule added in a later release must
+    not stop pathways that are running on an older version (that is what migration is for).
+    """
     sources = {Path(name).name: _text(content, Path(name).name) for name, content in files.items()}
     problems: list[Problem] = []
     bpmn_roots: list[tuple[str, Any]] = []
@@ -107,7 +112,8 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None) -> Bun
     if not bpmn_roots:
         problems.append(Problem("-", "-", "the deployment contains no BPMN file"))
     problems.extend(registry.validate())
-    problems.extend(lint_bpmn(bpmn_roots, registry))
+    if lint:
+        problems.extend(lint_bpmn(bpmn_roots, registry))
     if problems:
         raise ModelError(problems)
     return _parse_specs(sources, bpmn_roots, registry, key)
@@ -134,8 +140,10 @@ def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
         raise ModelError([Problem(exc.file_name or "-", where, str(exc.args[0] if exc.args else exc))]) from exc
     except (KeyError, ValueError, NotImplementedError) as exc:
         raise ModelError([Problem("-", key or "-", f"cannot build the process: {exc}")]) from exc
+    conditions = frozenset(
+        node.text for _, root in bpmn_roots for node in root.iter(f"{{{BPMN}}}conditionExpression") if node.text)
     return Bundle(key=top, name=spec.description, sha256=bundle_hash(sources), sources=dict(sources),
-                  decisions=registry, spec=spec, subprocess_specs=subprocess_specs)
+                  decisions=registry, spec=spec, subprocess_specs=subprocess_specs, conditions=conditions)
 
 
 def _wire_event_subprocess_triggers(process_spec) -> None:

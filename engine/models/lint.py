@@ -7,6 +7,7 @@ model that would only fail months later, when a timer is reached, fails now.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -14,7 +15,7 @@ from lxml import etree
 
 from .. import feel
 from ..decisions import DecisionRegistry
-from ..isotime import looks_like_iso_timer
+from ..isotime import looks_like_iso_timer, parse_cycle, parse_datetime, parse_duration
 from ..problems import Problem
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -36,6 +37,9 @@ UNSUPPORTED = {
 }
 FORM_TYPES = {"string", "long", "double", "boolean", "date", "enum"}
 NUMERIC_CONSTRAINTS = {"min", "max", "minlength", "maxlength"}
+ISO_PARSERS = {"timeDuration": parse_duration, "timeDate": parse_datetime, "timeCycle": parse_cycle}
+ISO_KIND = {"timeDuration": "a duration (e.g. P3M, P6W)", "timeDate": "a date-time (e.g. 2027-01-01T09:00Z)",
+            "timeCycle": "a repeating interval (e.g. R/P6M, R3/P2W)"}
 ISO_LOOKALIKE = re.compile(r"^-?P[0-9TYMWDHS.,]*$|^R\d*/", re.IGNORECASE)
 
 
@@ -106,6 +110,17 @@ class BpmnLinter:
                 self.report(node, f"camunda:{name} is not run by this engine; model the step explicitly")
             elif name == "inputOutput":
                 self.report(node, "camunda:inputOutput mappings are not run; name variables in forms and decisions")
+            elif name in ("in", "out") and listener.get("variables") != "all":
+                self.report(node, f"camunda:{name} variable mappings are not run (a pathway has one variable "
+                                  "scope); remove them or use 'all variables'")
+        if node.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics") is not None:
+            self.report(node, "multi-instance activities are not supported yet; model one task per item")
+        if node.find(f"{{{BPMN}}}standardLoopCharacteristics") is not None:
+            self.report(node, "loop markers are not supported; model the loop with a gateway")
+        if tag == "userTask" and (node.get(f"{{{CAMUNDA}}}formKey") or node.get(f"{{{CAMUNDA}}}formRef")) \
+                and node.find(f".//{{{CAMUNDA}}}formData") is None:
+            self.report(node, "external forms (camunda:formKey/formRef) cannot be rendered or validated here; "
+                              "define the form fields in the Modeler's Forms tab (generated task form)")
 
     def check_feel(self, node, text: str | None, what: str) -> None:
         if text is None or not text.strip():
@@ -122,7 +137,10 @@ class BpmnLinter:
         if not text:
             self.report(event, f"{tag} is empty")
         elif looks_like_iso_timer(text):
-            return
+            try:
+                ISO_PARSERS[tag](text)
+            except ValueError:
+                self.report(event, f"{tag} '{text}' is not {ISO_KIND[tag]}")
         elif ISO_LOOKALIKE.match(text):
             self.report(event, f"{tag} '{text}' is not a valid ISO-8601 value (e.g. P3M, P6W, R/P6M, 2027-01-01T09:00Z)")
         else:
@@ -133,6 +151,15 @@ class BpmnLinter:
         kinds = [k for k in ("timeDate", "timeDuration", "timeCycle") if definition.find(f"{{{BPMN}}}{k}") is not None]
         if not kinds:
             self.report(event, "timer has no type: choose a timeDate, timeDuration or timeCycle")
+        elif kinds == ["timeCycle"] and _local(event) == "intermediateCatchEvent":
+            self.report(event, "a cycle on an intermediate catch event starts a parallel token per occurrence; "
+                               "use a duration in a loop")
+        elif (kinds == ["timeCycle"] and _local(event) == "boundaryEvent"
+              and event.get("cancelActivity", "true") != "false"):
+            self.report(event, "a cycle on an interrupting boundary event would not interrupt; use a duration")
+        elif (kinds == ["timeCycle"] and _local(event) == "startEvent"
+              and event.getparent().get("triggeredByEvent") == "true" and event.get("isInterrupting", "true") != "false"):
+            self.report(event, "a cycle cannot start an interrupting event sub-process; use a duration or date")
         elif (kinds == ["timeCycle"] and _local(event) == "boundaryEvent"
               and event.get("cancelActivity", "true") == "false"):
             # SpiffWorkflow 3.2 cancels the tokens a non-interrupting cycle spawned when its activity
@@ -215,9 +242,13 @@ class BpmnLinter:
             self.report(task, f"enum form field '{fid}' has no values")
         for constraint in field.iterfind("camunda:validation/camunda:constraint", NS):
             name, config = constraint.get("name"), constraint.get("config")
-            if name in NUMERIC_CONSTRAINTS:
+            if name in ("minlength", "maxlength"):
+                if not (config or "").isdigit():
+                    self.report(task, f"form field '{fid}': constraint {name} needs a whole number, not '{config}'")
+            elif name in NUMERIC_CONSTRAINTS:
                 try:
-                    float(config)
+                    if not math.isfinite(float(config)):
+                        raise ValueError
                 except (TypeError, ValueError):
                     self.report(task, f"form field '{fid}': constraint {name} needs a number, not '{config}'")
             elif name not in ("required", "readonly"):

@@ -40,10 +40,14 @@ def is_feel(text: str) -> bool:
 
 
 class FeelScriptEngine(PythonScriptEngine):
-    def __init__(self, decisions: DecisionRegistry | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, decisions: DecisionRegistry | None = None, clock: Clock | None = None,
+                 conditions: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.decisions = decisions or DecisionRegistry()
         self.clock: Clock = clock or SystemClock()
+        # The texts of sequence-flow conditions: FEEL demands a boolean there, where
+        # SpiffWorkflow would take any truthy value ("false", "no", 1) as true.
+        self.conditions = conditions
         self._parsed: dict[str, Any] = {}
 
     # -- expressions -------------------------------------------------------------------------
@@ -65,9 +69,13 @@ class FeelScriptEngine(PythonScriptEngine):
         if external_context:
             context.update(external_context)
         try:
-            return feel.to_python(self.compile(expression).evaluate(context, clock=self.clock))
+            value = feel.to_python(self.compile(expression).evaluate(context, clock=self.clock))
         except feel.FeelError as exc:
             raise WorkflowTaskException(f"FEEL error in '{expression}': {exc}", task=task, exception=exc) from exc
+        if expression in self.conditions and value is not None and not isinstance(value, bool):
+            raise WorkflowTaskException(
+                f"condition '{expression.strip()}' gave {value!r}, not true or false", task=task)
+        return value
 
     def execute(self, task, script, external_context=None):
         # Pathways hold no executable code: lint refuses script tasks before they get here.
@@ -84,6 +92,12 @@ class FeelScriptEngine(PythonScriptEngine):
         value = text.strip() if _iso_like(text) else self.evaluate(task, text)
         return self._as_instant(task, value, text)
 
+    def _iso(self, task, parse, value: str, text: str):
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise WorkflowTaskException(f"'{text.strip()}' gave '{value}': {exc}", task=task) from exc
+
     def timer_duration(self, task, text: str) -> IsoDuration | timedelta:
         value = text.strip() if _iso_like(text) else self.evaluate(task, text)
         if isinstance(value, timedelta):
@@ -91,14 +105,14 @@ class FeelScriptEngine(PythonScriptEngine):
         if isinstance(value, feel.YearsMonthsDuration):
             return IsoDuration(months=value.months)
         if isinstance(value, str):
-            return parse_duration(value)
+            return self._iso(task, parse_duration, value, text)
         raise WorkflowTaskException(f"timer '{text}' did not give a duration (got {value!r})", task=task)
 
     def timer_cycle(self, task, text: str) -> IsoCycle:
         value = text.strip() if _iso_like(text) else self.evaluate(task, text)
         if not isinstance(value, str):
             raise WorkflowTaskException(f"timer cycle '{text}' did not give an ISO text (got {value!r})", task=task)
-        return parse_cycle(value, self.clock.tz)
+        return self._iso(task, lambda v: parse_cycle(v, self.clock.tz), value, text)
 
     def _as_instant(self, task, value: Any, text: str) -> datetime:
         if isinstance(value, datetime):
@@ -108,8 +122,8 @@ class FeelScriptEngine(PythonScriptEngine):
         if isinstance(value, str):
             raw = value.strip()
             if raw.upper().startswith(("P", "-P")):
-                return parse_duration(raw).add_to(self.clock.now(), self.clock.tz)
-            return parse_datetime(raw, self.clock.tz)
+                return self._iso(task, parse_duration, raw, text).add_to(self.clock.now(), self.clock.tz)
+            return self._iso(task, lambda v: parse_datetime(v, self.clock.tz), raw, text)
         if isinstance(value, timedelta):
             return self.clock.now() + value
         if isinstance(value, feel.YearsMonthsDuration):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from copy import deepcopy
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -118,6 +118,9 @@ def _config() -> dict:
 def make_serializer() -> BpmnWorkflowSerializer:
     registry = BpmnWorkflowSerializer.configure(_config())
     # Task data holds FEEL results: exact decimals, dates, times and year-month durations.
+    # The library's own timedelta converter drops microseconds (PT1.5S would come back as 1 s).
+    registry.register(timedelta, lambda v: {"days": v.days, "seconds": v.seconds, "microseconds": v.microseconds},
+                      lambda v: timedelta(**v))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))

@@ -49,7 +49,7 @@ class ServiceContext:
         with self._lock:
             cached = self._bundles.get(definition.id)
         if cached is None:
-            bundle = load_bundle(definition.sources, key=definition.key)
+            bundle = load_bundle(definition.sources, key=definition.key, lint=False)
             cached = (bundle, definition.spec_json)
             with self._lock:
                 self._bundles[definition.id] = cached

@@ -34,7 +34,13 @@ class InvalidInput(ServiceError):
         self.errors = errors or []
 
 
+def require_running(instance) -> None:
+    """Commands apply only to running pathways (suspended, failed, completed, cancelled refuse)."""
+    if instance.status != "running":
+        raise Conflict(f"pathway {instance.id} is {instance.status}")
+
+
 __all__ = [
     "Conflict", "FieldError", "FormValidationError", "InvalidInput", "ModelError", "NotFound",
-    "PreconditionFailed", "ServiceError",
+    "PreconditionFailed", "ServiceError", "require_running",
 ]

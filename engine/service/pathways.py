@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from ..forms import FormValidationError, validate_submission
+from ..forms import FormValidationError, check_plain_data, validate_submission
 from ..runtime import ExecutionError, NotWaitingForMessage, PathwayRuntime, PathwayStateError
 from ..store import (
     Instance,
@@ -19,14 +20,22 @@ from ..store import (
     find_patient,
     get_definition,
     list_audit,
+    replace_ready_tasks,
 )
 from .context import ServiceContext
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, require_running
 from .persist import save, snapshot
+
+TRANSITIONS = {
+    "suspend": ({"running"}, "suspended"),
+    "resume": ({"suspended", "failed"}, "running"),
+    "cancel": ({"running", "suspended", "failed"}, "cancelled"),
+}
 
 
 class PathwayService:
     ctx: ServiceContext
+    catch_up: Callable[[str], None]
 
     def create_patient(self, external_id: str, *, actor: str, display_name: str | None = None,
                        birth_date: date | None = None, sex: str | None = None) -> str:
@@ -50,6 +59,7 @@ class PathwayService:
             if patient_id is not None and session.get(Patient, patient_id) is None:
                 raise NotFound(f"patient {patient_id} not found")
             bundle, _specs = self.ctx.bundle_for(definition)
+            _check_data(variables)
             if bundle.start_form:
                 try:
                     variables = validate_submission(bundle.start_form, variables or {}, allow_unknown=True)
@@ -104,12 +114,36 @@ class PathwayService:
                 for e in list_audit(session, instance_id=instance_id)
             ]
 
-    def correlate_message(self, instance_id: str, message: str, *, actor: str,
-                          variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def change_status(self, instance_id: str, action: str, *, actor: str, reason: str | None = None) -> str:
+        """Suspend (timers and commands pause), resume (after a suspension or an incident) or
+        cancel a pathway, with the reason audited."""
+        if action not in TRANSITIONS:
+            raise InvalidInput(f"unknown action '{action}' (suspend, resume, cancel)")
+        allowed, target = TRANSITIONS[action]
         with self.ctx.write() as session:
             instance = self.ctx.lock(session, instance_id)
-            if instance.status != "running":
-                raise Conflict(f"pathway {instance_id} is {instance.status}")
+            if instance.status not in allowed:
+                raise Conflict(f"pathway {instance_id} is {instance.status}; cannot {action}")
+            before = {"status": instance.status}
+            if action == "cancel":
+                runtime = self.ctx.load_runtime(session, instance)
+                runtime.workflow.cancel()
+                instance.state = runtime.dump()
+                instance.next_due_at = None
+                replace_ready_tasks(session, instance.id, [], self.ctx.now())
+            instance.status = target
+            instance.updated_at = self.ctx.now()
+            add_audit(session, at=self.ctx.now(), actor=actor, action=f"pathway.{action}", instance_id=instance.id,
+                      patient_id=instance.patient_id, before=before, after={"status": target}, reason=reason)
+            return target
+
+    def correlate_message(self, instance_id: str, message: str, *, actor: str,
+                          variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        _check_data(variables)
+        self.catch_up(instance_id)
+        with self.ctx.write() as session:
+            instance = self.ctx.lock(session, instance_id)
+            require_running(instance)
             runtime = self.ctx.load_runtime(session, instance)
             before = snapshot(runtime)
             try:
@@ -121,3 +155,10 @@ class PathwayService:
             return save(self.ctx, session, instance, runtime, actor=actor, action="message.correlate",
                         before=before, details={"message": message, "variables": sorted((variables or {}).keys())})
 
+
+
+def _check_data(variables: dict[str, Any] | None) -> None:
+    try:
+        check_plain_data(variables or {})
+    except FormValidationError as exc:
+        raise InvalidInput("the variables are not valid", exc.errors) from exc

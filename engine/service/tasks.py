@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from ..forms import FormValidationError, validate_submission
 from ..runtime import ExecutionError, TaskNotReady
 from ..store import Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
-from .errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from .errors import Conflict, InvalidInput, NotFound, PreconditionFailed, require_running
 from .persist import save, snapshot
 
 
@@ -41,6 +42,7 @@ def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str
 
 class TaskService:
     ctx: ServiceContext
+    catch_up: Callable[[str], None]
 
     def tasks(self, *, status: str | None = "ready", candidate_group: str | list[str] | None = None,
               assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
@@ -76,7 +78,7 @@ class TaskService:
 
     def claim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
         with self.ctx.write() as session:
-            self.ctx.lock(session, self._instance_of(session, task_id))
+            require_running(self.ctx.lock(session, self._instance_of(session, task_id)))
             task = self._ready_task(session, task_id, if_match)
             if task.assignee not in (None, actor):
                 raise Conflict(f"task {task_id} is claimed by {task.assignee}")
@@ -103,8 +105,12 @@ class TaskService:
     def complete(self, task_id: str, variables: dict[str, Any], *, actor: str,
                  if_match: str | None = None) -> dict[str, Any]:
         """Validate the form data, run the task and everything that follows, in one transaction."""
+        with self.ctx.read() as session:
+            instance_id = self._instance_of(session, task_id)
+        self.catch_up(instance_id)
         with self.ctx.write() as session:
-            instance = self.ctx.lock(session, self._instance_of(session, task_id))
+            instance = self.ctx.lock(session, instance_id)
+            require_running(instance)
             task = self._ready_task(session, task_id, if_match)
             if task.assignee not in (None, actor):
                 raise Conflict(f"task {task_id} is claimed by {task.assignee}")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..problems import ModelError
+from ..runtime import ExecutionError, PathwayStateError
 from ..store import add_audit, due_instance_ids, lock_instance
 from .context import ServiceContext
+from .errors import Conflict
 from .persist import save, snapshot
 
 TIMER_ACTOR = "system:timer"
+log = logging.getLogger(__name__)
 
 
 class TimerService:
@@ -32,9 +39,15 @@ class TimerService:
             instance_id = candidates[0]
             try:
                 result = self._fire_instance(instance_id, now)
-            except Exception as exc:  # noqa: BLE001 - one broken pathway must not stop the others
+            except (ExecutionError, PathwayStateError, ModelError) as exc:
+                # The model cannot proceed on this pathway's data: park it as an incident.
                 self._record_incident(instance_id, exc)
                 result = {"pathwayId": instance_id, "fired": [], "error": str(exc)}
+            except (SQLAlchemyError, Conflict) as exc:
+                # Transient (lock timeout, lost connection, a concurrent writer): nothing was
+                # written; the pathway stays running and the next poll tries again.
+                log.warning("timer step for %s deferred: %s", instance_id, type(exc).__name__)
+                result = None
             if result is None:
                 skipped.add(instance_id)  # another worker holds it, or it is no longer due
             else:
@@ -53,6 +66,14 @@ class TimerService:
             add_audit(session, at=self.ctx.now(), actor=TIMER_ACTOR, action="pathway.incident",
                       instance_id=instance_id, patient_id=instance.patient_id, before=before,
                       after={"status": "failed"}, reason=f"{type(exc).__name__}: {exc}")
+
+    def catch_up(self, instance_id: str) -> None:
+        """Fire this pathway's overdue timers (each in its own transaction) before a command,
+        so an escalation that was due is not skipped because the worker had not run yet."""
+        now = self.ctx.now()
+        for _ in range(1000):
+            if self._fire_instance(instance_id, now) is None:
+                return
 
     def _fire_instance(self, instance_id: str, now) -> dict[str, Any] | None:
         with self.ctx.write() as session:
