@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from .auth import AUTHORS, READERS, WORKERS, actor
 from .openapi import endpoint
-from .schemas import MessageIn, MigrateIn, MigrateOut, PathwayOut, TimelineOut
+from .schemas import MessageIn, MigrateIn, MigrateOut, PathwayOut, StatusChangeIn, TimelineOut
 from .state import service
 from .variables import typed_variables
 
@@ -45,3 +45,33 @@ def message(pathway_id: str, message_name: str, json: MessageIn) -> dict[str, An
 def migrate(pathway_id: str, json: MigrateIn) -> dict[str, Any]:
     """Move the pathway to another version of its definition (``dryRun`` reports without changing)."""
     return service().migrate(pathway_id, json.version, actor=actor(), dry_run=json.dryRun)
+
+
+def _change_status(pathway_id: str, action: str, reason: str | None) -> dict[str, Any]:
+    svc = service()
+    svc.change_status(pathway_id, action, actor=actor(), reason=reason)
+    return svc.pathway(pathway_id)
+
+
+@bp.post("/<pathway_id>/suspend")
+@endpoint(roles=AUTHORS, tags=("pathways",), json=StatusChangeIn, ok={"HTTP_200": PathwayOut},
+          errors=(404, 409, 415))
+def suspend(pathway_id: str, json: StatusChangeIn) -> dict[str, Any]:
+    """Suspend a pathway: its timers wait and its tasks cannot be worked until it is resumed."""
+    return _change_status(pathway_id, "suspend", json.reason)
+
+
+@bp.post("/<pathway_id>/resume")
+@endpoint(roles=AUTHORS, tags=("pathways",), json=StatusChangeIn, ok={"HTTP_200": PathwayOut},
+          errors=(404, 409, 415))
+def resume(pathway_id: str, json: StatusChangeIn) -> dict[str, Any]:
+    """Resume a suspended pathway, or one parked by an incident; overdue timers then fire."""
+    return _change_status(pathway_id, "resume", json.reason)
+
+
+@bp.post("/<pathway_id>/cancel")
+@endpoint(roles=AUTHORS, tags=("pathways",), json=StatusChangeIn, ok={"HTTP_200": PathwayOut},
+          errors=(404, 409, 415))
+def cancel(pathway_id: str, json: StatusChangeIn) -> dict[str, Any]:
+    """Cancel a pathway: its open tasks are withdrawn and no timer fires again."""
+    return _change_status(pathway_id, "cancel", json.reason)

@@ -145,6 +145,10 @@ class MessageIn(Strict):
     variables: dict[str, Any] | None = None
 
 
+class StatusChangeIn(Strict):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class MigrateIn(Strict):
     version: int = Field(ge=1, le=2_147_483_647)
     dryRun: bool = False
