@@ -409,16 +409,29 @@ DMAB_VARIANTS: dict[str, list[dict[str, Any]]] = {
     "UT11_FirstDose": [{}, {"discontinuationRequested": True}, {"newVertebralFractureSinceLastDose": True}],
     "UT11_Dose": [{}, {"discontinuationRequested": True}],
     "UT12_ExitPlan": [{"therapyClass": "IV_ZOLEDRONATE"}, {"therapyClass": "ORAL_BP"}, {"therapyClass": "DENOSUMAB"}],
+    "UT_Withdrawal": [{}, {"discontinuationRequested": True}],
 }
+# every message the pathway may be waiting for; PatientWithdrew cancels the whole pathway (and the
+# denosumab course with it), RedFlagReported cancels the acute phase only
 DMAB_MESSAGES = ({"name": "DenosumabDiscontinuationRequested", "variables": {"discontinuationRequested": True}},
-                 {"name": "NewVertebralFracture", "variables": {"newVertebralFractureSinceLastDose": True}})
+                 {"name": "NewVertebralFracture", "variables": {"newVertebralFractureSinceLastDose": True}},
+                 {"name": "PatientWithdrew", "variables": {}},
+                 {"name": "RedFlagReported", "variables": {}})
 DMAB_ELEMENTS = {"UT11_FirstDose", "UT11_Dose", "UT12_ExitPlan", "UT13_FollowOnZol", "UT_FollowOnOral",
-                 "UT_LateDose", "UT_CriticalDose", "UT_FirstDoseLate", "UT_FollowOnLate"}
+                 "UT_LateDose", "UT_CriticalDose", "UT_FirstDoseLate", "UT_FollowOnLate",
+                 "UT_Withdrawal", "UT_WithdrawalExitPlan", "UT_WithdrawalHandover"}
+DOSES = ("UT11_FirstDose", "UT11_Dose")
 
 
 def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
-    """Explore (bounded) every task answer variant, message and timer at every wait state of the
-    denosumab cycle: the course only ever ends after UT12 (exit plan) and a follow-on task."""
+    """Explore (bounded) every task answer variant, message (withdrawal included) and timer at
+    every wait state of the denosumab cycle, and check every way the course or the pathway ends:
+
+    - the course ends (End_Dmab) only after UT12 (exit plan) and a follow-on task;
+    - the pathway ends after a withdrawal only once DT10 has run and the withdrawal exit plan
+      (endocrinology, required follow-on due date) is done, whenever a dose had been given;
+      without a dose no exit plan is asked for.
+    """
     from engine.forms import validate_submission
     from engine.models.bundle import load_bundle
     from engine.runtime import PathwayRuntime
@@ -450,27 +463,37 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
     def in_course(rt: PathwayRuntime) -> set[str]:
         return {t["elementId"] for t in rt.ready_human_tasks()} & DMAB_ELEMENTS
 
-    def ended(rt: PathwayRuntime) -> bool:
-        return "End_Dmab" in rt.completed_elements()
-
     frontier = [(rt.dump(), start, ())]
     seen: set[tuple] = set()
     explored = 0
-    endings = 0
-    while frontier and explored < 400:
+    endings: dict[str, int] = {}
+    while frontier and explored < 3000:
         state, now, history = frontier.pop()
         explored += 1
         clock = SimulatedClock(now)
         probe = PathwayRuntime.load(state, bundle, clock)
-        if ended(probe):
-            endings += 1
+        withdrawn = "PatientWithdrew" in history
+        if "End_Dmab" in probe.completed_elements():
+            endings["course ended (End_Dmab)"] = endings.get("course ended (End_Dmab)", 0) + 1
+            assert not withdrawn, history
             assert "UT12_ExitPlan" in history, f"denosumab ended without the exit plan: {history}"
             assert history[-1] in ("UT13_FollowOnZol", "UT_FollowOnOral"), history
             continue
-        if len(history) >= 9:
+        if probe.status == "completed":
+            assert withdrawn, f"pathway ended without End_Dmab or a withdrawal: {history}"
+            after = history[history.index("PatientWithdrew"):]
+            dosed = any(step in DOSES for step in history[:history.index("PatientWithdrew")])
+            kind = "withdrawn after a dose" if dosed else "withdrawn before any dose"
+            endings[kind] = endings.get(kind, 0) + 1
+            assert "BRT_WdDT10" in probe.completed_elements() if dosed else True, history
+            assert ("UT_WithdrawalExitPlan" in after) == dosed, f"withdrawal exit plan vs doses: {history}"
+            assert after[-1] == "UT_WithdrawalHandover", history
+            continue
+        if len(history) >= (13 if withdrawn else 9):
             continue
         key = (tuple(sorted(in_course(probe))), tuple(e for _, e in probe.pending_timers()),
-               tuple(probe.waiting_messages()), history.count("UT11_Dose"), "UT12_ExitPlan" in history)
+               tuple(probe.waiting_messages()), history.count("UT11_Dose"), "UT12_ExitPlan" in history,
+               withdrawn, any(step in DOSES for step in history))
         if key in seen:
             continue
         seen.add(key)
@@ -497,5 +520,6 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
                 branch.fire_due_timers()
                 step = "timer"
             frontier.append((branch.dump(), clock.now(), (*history, step)))
-    print(f"explored {explored} states, {endings} course endings")
-    assert explored > 50 and endings > 0, (explored, endings)
+    print(f"explored {explored} states, endings: {endings}")
+    assert explored > 50, explored
+    assert set(endings) == {"course ended (End_Dmab)", "withdrawn after a dose", "withdrawn before any dose"}, endings
