@@ -124,6 +124,12 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle) -> tuple[PathwayRun
             if keep:
                 task.internal_data = dict(internal)
                 task.data = dict(data)
+            else:
+                # As in Camunda 7 migration, an open task keeps its due date, groups and creation
+                # time and a waiting timer its due time, even when the element's definition changed.
+                for name in ("human", "event_value"):
+                    if name in internal:
+                        task.internal_data[name] = internal[name]
             if due_before is not None:
                 due_after = _timer_due(task)
                 report.timers.append({"elementId": element, "due": due_before, "dueAfter": due_after,

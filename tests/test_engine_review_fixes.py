@@ -171,3 +171,18 @@ def test_lint_refuses_what_would_misbehave_at_run_time(tmp_path: Path, snippet: 
     (tmp_path / "case.bpmn").write_text(model)
     found = [p for p in lint_paths([tmp_path]) if p.element == element]
     assert found and words in found[0].message, lint_paths([tmp_path])
+
+
+def test_migrating_a_renamed_task_keeps_its_due_date(svc) -> None:
+    service, clock = svc
+    v1 = ESCALATION.replace('name="Review"', 'name="Review" camunda:dueDate="P7D"')
+    service.deploy({"escalation.bpmn": v1}, actor="lead")  # version 2: due in a week
+    pid = service.enroll("escalation", actor="coordinator")
+    (task,) = service.tasks(pathway_id=pid)["items"]
+    assert task["due"] == (T0 + timedelta(days=7)).isoformat()
+    clock.advance(timedelta(hours=20))
+    service.deploy({"escalation.bpmn": v1.replace('name="Review"', 'name="Clinical review"')}, actor="lead")
+    service.migrate(pid, 3, actor="lead", dry_run=False)
+    (moved,) = service.tasks(pathway_id=pid)["items"]
+    assert moved["due"] == task["due"] and moved["createdAt"] == task["createdAt"]
+    assert service.pathway(pid)["definition"]["version"] == 3
