@@ -34,6 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Principal:
     name: str
     role: str
+    groups: tuple[str, ...] | None = None
 
 
 def _credentials() -> tuple[str | None, str | None]:
@@ -60,7 +61,7 @@ def authenticate() -> Principal:
                          kind="unauthorized")
     with service().ctx.read() as session:
         row = find_token(session, token)
-        found = Principal(row.name, row.role) if row is not None else None
+        found = Principal(row.name, row.role, tuple(row.groups) if row.groups else None) if row is not None else None
     if found is None or (user is not None and user not in ("", found.name)):
         raise ApiProblem(401, "the API token is not valid", kind="unauthorized")
     return found
@@ -94,3 +95,8 @@ def roles(*allowed: str | frozenset[str]) -> Callable[[F], F]:
 def actor() -> str:
     """Who the audit trail names for this request."""
     return g.principal.name
+
+
+def actor_groups() -> tuple[str, ...] | None:
+    """The caller's candidate groups (None: not restricted to groups)."""
+    return g.principal.groups

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from .auth import READERS, WORKERS, actor
+from .auth import READERS, WORKERS, actor, actor_groups
 from .openapi import endpoint
 from .schemas import CompleteIn, CompleteOut, TaskDetail, TaskOut, TaskPage, TaskQuery
 from .state import service
@@ -55,7 +55,7 @@ def task(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @endpoint(roles=WORKERS, tags=("tasks",), ok={"HTTP_200": TaskOut}, errors=(404, 409, 412))
 def claim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Make the caller the task's assignee (409 if someone else has it)."""
-    claimed = service().claim(task_id, actor=actor(), if_match=_if_match())
+    claimed = service().claim(task_id, actor=actor(), if_match=_if_match(), actor_groups=actor_groups())
     return claimed, 200, _etag(claimed)
 
 
@@ -72,4 +72,5 @@ def unclaim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
           errors=(404, 409, 412, 415))
 def complete(task_id: str, json: CompleteIn) -> dict[str, Any]:
     """Submit the form and run what follows; 409 when not ready, 412 on a stale If-Match, 422 per field."""
-    return service().complete(task_id, json.variables, actor=actor(), if_match=_if_match())
+    return service().complete(task_id, json.variables, actor=actor(), if_match=_if_match(),
+                              actor_groups=actor_groups())

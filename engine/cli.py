@@ -72,12 +72,15 @@ def users() -> None:
 @users.command("add", help="Create an API token for NAME with one role; prints the token alone on stdout.")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES))
-def users_add(name: str, role: str) -> None:
+@click.option("--group", "groups", multiple=True,
+              help="A candidate group the user works in (repeatable); they may then claim and complete only "
+                   "tasks offered to their groups. Without --group the role alone decides.")
+def users_add(name: str, role: str, groups: tuple[str, ...]) -> None:
     from .wiring import open_service
 
     runtime = open_service()
     with runtime.service.ctx.write() as session:
-        token = create_token(session, name, role, runtime.service.clock.now())
+        token = create_token(session, name, role, runtime.service.clock.now(), groups=list(groups) or None)
     click.echo(token)
 
 

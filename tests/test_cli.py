@@ -141,3 +141,14 @@ def test_timers_once_in_a_new_process_fires_each_overdue_timer_once_in_due_order
     assert second.returncode == 0 and second.stdout == ""
     names = [t["elementId"] for t in service.tasks(pathway_id=pathway_id)["items"]]
     assert names == ["Task_three_month"]
+
+
+def test_users_add_with_groups(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'groups.db'}"
+    run = pathway("users", "add", "dr-li", "--role", "coordinator", "--group", "clinician",
+                  "--group", "endocrinology", env={"DATABASE_URL": url})
+    assert run.returncode == 0, run.stderr
+    from engine.store import find_token, make_engine, make_session_factory
+
+    with make_session_factory(make_engine(url))() as session:
+        assert find_token(session, run.stdout.strip()).groups == ["clinician", "endocrinology"]

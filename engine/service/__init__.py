@@ -8,7 +8,7 @@ from sqlalchemy.orm import sessionmaker
 from ..clock import Clock
 from .context import ServiceContext
 from .definitions import DefinitionService
-from .errors import Conflict, InvalidInput, ModelError, NotFound, PreconditionFailed, ServiceError
+from .errors import Conflict, Forbidden, InvalidInput, ModelError, NotFound, PreconditionFailed, ServiceError
 from .migrate import MigrationService
 from .pathways import PathwayService
 from .tasks import TaskService
@@ -25,6 +25,6 @@ class Service(DefinitionService, PathwayService, TaskService, TimerService, Migr
 
 
 __all__ = [
-    "Conflict", "InvalidInput", "ModelError", "NotFound", "PreconditionFailed", "Service", "ServiceError",
+    "Conflict", "Forbidden", "InvalidInput", "ModelError", "NotFound", "PreconditionFailed", "Service", "ServiceError",
     "TIMER_ACTOR",
 ]

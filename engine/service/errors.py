@@ -14,6 +14,12 @@ class NotFound(ServiceError):
     status = 404
 
 
+class Forbidden(ServiceError):
+    """The caller may not work this task (not in its candidate groups or users)."""
+
+    status = 403
+
+
 class Conflict(ServiceError):
     """The request is valid but the current state forbids it (already done, not waiting, claimed)."""
 
@@ -41,6 +47,6 @@ def require_running(instance) -> None:
 
 
 __all__ = [
-    "Conflict", "FieldError", "FormValidationError", "InvalidInput", "ModelError", "NotFound",
+    "Conflict", "FieldError", "Forbidden", "FormValidationError", "InvalidInput", "ModelError", "NotFound",
     "PreconditionFailed", "ServiceError", "require_running",
 ]

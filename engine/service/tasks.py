@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from ..forms import FormValidationError, validate_submission
 from ..runtime import ExecutionError, TaskNotReady
 from ..store import Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
-from .errors import Conflict, InvalidInput, NotFound, PreconditionFailed, require_running
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, require_running
 from .persist import save, snapshot
 
 
@@ -38,6 +38,20 @@ def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str
     if with_form:
         view["form"] = task.form or {"key": None, "fields": []}
     return view
+
+
+def require_candidate(task: Task, actor: str, actor_groups: Collection[str] | None) -> None:
+    """A user with groups may work a task offered to one of their groups, to them by name, or
+    assigned to them. ``None`` (no groups on the token) leaves the decision to the role."""
+    if actor_groups is None:
+        return
+    offered = set(task.candidate_groups)
+    if task.assignee == actor or actor in (task.candidate_users or []) or offered & set(actor_groups):
+        return
+    if not offered and not task.candidate_users:
+        return  # a task offered to nobody in particular is anyone's
+    raise Forbidden(f"task {task.id} is for {', '.join(sorted(offered)) or 'named users'}; "
+                    f"you work in {', '.join(sorted(actor_groups)) or 'no group'}")
 
 
 class TaskService:
@@ -76,10 +90,12 @@ class TaskService:
             raise Conflict(f"task {task_id} is {task.status}")
         return task
 
-    def claim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
+    def claim(self, task_id: str, *, actor: str, if_match: str | None = None,
+              actor_groups: Collection[str] | None = None) -> dict[str, Any]:
         with self.ctx.write() as session:
             require_running(self.ctx.lock(session, self._instance_of(session, task_id)))
             task = self._ready_task(session, task_id, if_match)
+            require_candidate(task, actor, actor_groups)
             if task.assignee not in (None, actor):
                 raise Conflict(f"task {task_id} is claimed by {task.assignee}")
             before = task.assignee
@@ -103,7 +119,7 @@ class TaskService:
             return task_view(task, self.ctx.now())
 
     def complete(self, task_id: str, variables: dict[str, Any], *, actor: str,
-                 if_match: str | None = None) -> dict[str, Any]:
+                 if_match: str | None = None, actor_groups: Collection[str] | None = None) -> dict[str, Any]:
         """Validate the form data, run the task and everything that follows, in one transaction."""
         with self.ctx.read() as session:
             instance_id = self._instance_of(session, task_id)
@@ -112,6 +128,7 @@ class TaskService:
             instance = self.ctx.lock(session, instance_id)
             require_running(instance)
             task = self._ready_task(session, task_id, if_match)
+            require_candidate(task, actor, actor_groups)
             if task.assignee not in (None, actor):
                 raise Conflict(f"task {task_id} is claimed by {task.assignee}")
             try:

@@ -210,3 +210,5 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Candidate groups the user works in; None means any task their role may work on.
+    groups: Mapped[list[str] | None] = mapped_column(json_type(nullable=True))

@@ -19,10 +19,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, name: str, role: str, now: datetime) -> str:
-    """Create a token and return it in plain text. This is the only time it is visible."""
+def create_token(session: Session, name: str, role: str, now: datetime,
+                 groups: Sequence[str] | None = None) -> str:
+    """Create a token and return it in plain text. This is the only time it is visible.
+
+    ``groups`` limits which tasks the user may claim and complete to those offered to one of
+    them (or to the user by name); without groups the role alone decides.
+    """
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, role=role, token_hash=hash_token(token), created_at=now))
+    session.add(ApiToken(name=name, role=role, token_hash=hash_token(token), created_at=now,
+                         groups=sorted(set(groups)) if groups else None))
     session.flush()
     return token
 
