@@ -311,7 +311,8 @@ def test_denosumab_only_ends_through_the_exit_plan() -> None:
     assert not _reachable(edges, "Start_Dmab", blocked={"UT12_ExitPlan"}) & ends
     # every way out of the dose loop (stop at a dose, discontinue or new fracture while waiting
     # or at the dose task) leads to DT10 and the exit plan
-    for exit_event in ("BE_WaitDiscontinue", "BE_WaitNewFracture", "BE_DoseDiscontinue"):
+    for exit_event in ("BE_WaitDiscontinue", "BE_WaitNewFracture", "BE_DoseDiscontinue", "BE_DoseNewFracture",
+                       "BE_FirstDoseNewFracture"):
         assert "UT12_ExitPlan" in _reachable(edges, exit_event, blocked=set())
     # the exit plan itself has no way out except a follow-on dose or back into the dose cycle
     after_plan = _reachable(edges, "UT12_ExitPlan", blocked={"SP_Wait"})
