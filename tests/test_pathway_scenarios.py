@@ -312,11 +312,18 @@ def test_denosumab_only_ends_through_the_exit_plan() -> None:
     # every way out of the dose loop (stop at a dose, discontinue or new fracture while waiting
     # or at the dose task) leads to DT10 and the exit plan
     for exit_event in ("BE_WaitDiscontinue", "BE_WaitNewFracture", "BE_DoseDiscontinue", "BE_DoseNewFracture",
-                       "BE_FirstDoseNewFracture"):
+                       "BE_FirstDoseNewFracture", "BE_DoseExitPlan"):
         assert "UT12_ExitPlan" in _reachable(edges, exit_event, blocked=set())
     # the exit plan itself has no way out except a follow-on dose or back into the dose cycle
     after_plan = _reachable(edges, "UT12_ExitPlan", blocked={"SP_Wait"})
     assert after_plan & ends == {"End_Dmab"} and "UT13_FollowOnZol" in after_plan
+    # the critical review's START_EXIT_PLAN throws the error that BE_DoseExitPlan catches
+    dose_scope = process.find(f"{BPMN_NS}subProcess[@id='SP_Dose']")
+    inner, _ = _graph(dose_scope)
+    critical_exit = dose_scope.find(f"{BPMN_NS}endEvent[@id='End_CriticalExit']/{BPMN_NS}errorEventDefinition")
+    caught = process.find(f"{BPMN_NS}boundaryEvent[@id='BE_DoseExitPlan']/{BPMN_NS}errorEventDefinition")
+    assert critical_exit.get("errorRef") == caught.get("errorRef")
+    assert "End_CriticalExit" in _reachable(inner, "UT_CriticalDose", blocked=set())
 
 
 RED_FLAG_POINTS: dict[str, list[dict[str, Any]]] = {
@@ -411,6 +418,7 @@ DMAB_VARIANTS: dict[str, list[dict[str, Any]]] = {
     "UT11_Dose": [{}, {"discontinuationRequested": True}],
     "UT12_ExitPlan": [{"therapyClass": "IV_ZOLEDRONATE"}, {"therapyClass": "ORAL_BP"}, {"therapyClass": "DENOSUMAB"}],
     "UT_Withdrawal": [{}, {"discontinuationRequested": True}],
+    "UT_CriticalDose": [{}, {"criticalAction": "START_EXIT_PLAN"}],
 }
 # every message the pathway may be waiting for; PatientWithdrew cancels the whole pathway (and the
 # denosumab course with it), RedFlagReported cancels the acute phase only
