@@ -74,6 +74,9 @@ def validate_submission(form: dict[str, Any] | None, submitted: dict[str, Any], 
     values: dict[str, Any] = {k: v for k, v in submitted.items() if k not in fields} if allow_unknown else {}
     for name, spec in fields.items():
         constraints = spec.get("constraints") or {}
+        if submitted.get(name) in (None, "") and spec.get("default") is not None:
+            # What a generated form pre-fills; a client that leaves the field out accepts it.
+            submitted = {**submitted, name: _typed_default(spec)}
         present = name in submitted and submitted[name] not in (None, "")
         if not present:
             if "required" in constraints:
@@ -94,6 +97,23 @@ def validate_submission(form: dict[str, Any] | None, submitted: dict[str, Any], 
     if errors:
         raise FormValidationError(errors)
     return values
+
+
+def _typed_default(spec: dict[str, Any]) -> Any:
+    """A literal ``defaultValue`` is text in the XML; read it as the field's type."""
+    value, kind = spec["default"], spec.get("type")
+    if not isinstance(value, str):
+        return value
+    try:
+        if kind == "long":
+            return int(value)
+        if kind == "double":
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
 
 
 def _coerce(spec: dict[str, Any], raw: Any) -> Any:

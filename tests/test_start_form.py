@@ -48,3 +48,37 @@ def test_invalid_start_variables_are_refused_per_field_and_nothing_is_stored(
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Instance)) == 0
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
+
+
+DEFAULTS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="defaults" isExecutable="true">
+    <bpmn:startEvent id="S" name="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Plan" name="Plan follow-on">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="followOnDue" label="Follow-on due" type="date"
+          defaultValue="${lastDose + duration(&#34;P6M&#34;)}">
+          <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+        </camunda:formField>
+        <camunda:formField id="doses" label="Doses" type="long" defaultValue="2" />
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="E" name="End"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Plan" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Plan" targetRef="E" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_form_defaults_are_evaluated_shown_and_applied(session_factory: sessionmaker[Session]) -> None:
+    service = Service(session_factory, SimulatedClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    service.deploy({"defaults.bpmn": DEFAULTS}, actor="lead")
+    pid = service.enroll("defaults", actor="c", variables={"lastDose": date(2026, 1, 31)})
+    (task,) = service.tasks(pathway_id=pid)["items"]
+    fields = {f["id"]: f for f in service.task(task["id"])["form"]["fields"]}
+    assert fields["followOnDue"]["default"] == "2026-07-31" and fields["doses"]["default"] == "2"
+    service.complete(task["id"], {}, actor="c")  # the defaults satisfy the required field
+    variables = service.pathway(pid)["variables"]
+    assert variables["followOnDue"] == date(2026, 7, 31) and variables["doses"] == 2

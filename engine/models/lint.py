@@ -238,6 +238,9 @@ class BpmnLinter:
             self.report(task, "a form field has no id")
         if ftype not in FORM_TYPES:
             self.report(task, f"form field '{fid}' has unsupported type '{ftype}' ({', '.join(sorted(FORM_TYPES))})")
+        default = field.get("defaultValue")
+        if default and default.strip().startswith(("${", "=")):
+            self.check_feel(task, default, f"form field '{fid}' defaultValue")
         if ftype == "enum" and not field.findall(f"{{{CAMUNDA}}}value"):
             self.report(task, f"enum form field '{fid}' has no values")
         for constraint in field.iterfind("camunda:validation/camunda:constraint", NS):

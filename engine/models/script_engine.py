@@ -141,7 +141,21 @@ class FeelScriptEngine(PythonScriptEngine):
             "followUp": self._instant_or_none(task, spec.follow_up_date),
             "priority": self._priority(task, spec.priority),
             "createdAt": self.clock.now().isoformat(),
+            "defaults": self._form_defaults(task, spec.form),
         }
+
+    def _form_defaults(self, task, form: dict[str, Any] | None) -> dict[str, Any]:
+        """Each form field's ``defaultValue``, evaluated now when it is an expression (e.g.
+        ``${lastDoseDate + duration("P6M")}``), as JSON-friendly values the form can show."""
+        defaults = {}
+        for field in (form or {}).get("fields", []):
+            text = field.get("defaultValue")
+            if not text:
+                continue
+            value = self.evaluate(task, text) if is_feel(text) else text
+            if value is not None:
+                defaults[field["id"]] = value.isoformat() if isinstance(value, date | time) else value
+        return defaults
 
     def _names(self, task, text: str | None) -> list[str]:
         if not text:
