@@ -326,57 +326,149 @@ def test_denosumab_only_ends_through_the_exit_plan() -> None:
     assert "End_CriticalExit" in _reachable(inner, "UT_CriticalDose", blocked=set())
 
 
-RED_FLAG_POINTS: dict[str, list[dict[str, Any]]] = {
-    "awaiting urgent MRI": [
+_INTAKE = [{"complete": "UT1_Intake"}]
+_CLOSED = [{"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}, {"complete": "UT3_Workup"},
+           {"complete": "UT4_Prescribe", "with": {"therapyClass": "ORAL_BP", "chosenAgent": "alendronate"}},
+           {"at": "fracture+P4W+PT9H", "complete": "UT5_Reassess", "with": {"painScore": 2}},
+           {"at": "fracture+P12W+PT10H", "complete": "UT7_ThreeMonth", "with": {"painScore": 2}},
+           {"expect": {"decisions": {"BRT_DT7": {"referralDecision": "CLOSE_ACUTE_PHASE"}}}}]
+_IR_CONSULT = [{"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+               {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"parenteralOpioidOrAdmission": True}},
+               {"expect": {"ready_include": ["UT8_Consult"]}}]
+_IR_DONE = [*_IR_CONSULT,
+            {"complete": "UT8_Consult", "with": {"mriEdemaAtLevel": "POSITIVE", "painConcordantWithLevel": True,
+                                                 "heightLossPct": 25}},
+            {"complete": "UT_Consent", "with": {"aaosAcrControversyDiscussed": True, "procedureChoice": "BKP"}},
+            {"at": "now+P5D", "complete": "UT_Procedure", "with": {"procedureDate": "today"}},
+            {"at": "now+P2W", "complete": "UT9_PostProcedure"},
+            {"expect": {"ready_exclude": ["UT9_PostProcedure", "UT8_Consult", "UT_Analgesia"]}}]
+# every kind of wait state of the pathway: (steps to get there, is the acute track interruptible there?)
+RED_FLAG_POINTS: dict[str, tuple[list[dict[str, Any]], bool]] = {
+    "intake open (nothing triaged yet)": ([], False),
+    "awaiting urgent MRI": ([
         {"complete": "UT1_Intake", "with": {"subjectiveRadicularSymptoms": True}},
-        {"expect": {"ready_include": ["UT_UrgentMRI"]}}],
-    "analgesia plan open": [{"complete": "UT1_Intake"}],
-    "waiting for week 4": [{"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}],
-    "4-6 week reassessment open": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}, {"at": "fracture+P4W"}],
-    "overdue chase open": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"}, {"at": "fracture+P6W"}],
-    "imaging task open": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
+        {"expect": {"ready_include": ["UT_UrgentMRI"]}}], True),
+    "surgical referral open": ([
+        {"complete": "UT1_Intake", "with": {"sphincterDysfunction": True}},
+        {"expect": {"ready_include": ["UT_SurgicalReferral"]}}], False),
+    "analgesia plan open": (_INTAKE, True),
+    "waiting for week 4": ([*_INTAKE, {"complete": "UT_Analgesia"}], True),
+    "4-6 week reassessment open": ([*_INTAKE, {"complete": "UT_Analgesia"}, {"at": "fracture+P4W"}], True),
+    "overdue chase open": ([*_INTAKE, {"complete": "UT_Analgesia"}, {"at": "fracture+P6W"}], True),
+    "imaging task open": ([
+        *_INTAKE, {"complete": "UT_Analgesia"},
         {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painTrend": "WORSENING"}},
-        {"expect": {"ready_include": ["UT_ImagingNow"]}}],
-    "waiting for day 57": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
-        {"at": "fracture+P4W", "complete": "UT5_Reassess"}],
-    "8-week check open": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
-        {"at": "fracture+P4W", "complete": "UT5_Reassess"}, {"at": "fracture+P57D"}],
-    "waiting for 3 months": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
-        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painScore": 2}}],
-    "3-month reassessment open": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
-        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painScore": 2}}, {"at": "fracture+P12W"}],
-    "IR consultation open": [
-        {"complete": "UT1_Intake"}, {"complete": "UT_Analgesia"},
-        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"parenteralOpioidOrAdmission": True}},
-        {"expect": {"ready_include": ["UT8_Consult"]}}],
+        {"expect": {"ready_include": ["UT_ImagingNow"]}}], True),
+    "waiting for day 57": ([
+        *_INTAKE, {"complete": "UT_Analgesia"}, {"at": "fracture+P4W", "complete": "UT5_Reassess"}], True),
+    "8-week check open": ([
+        *_INTAKE, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess"}, {"at": "fracture+P57D"}], True),
+    "waiting for 3 months": ([
+        *_INTAKE, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painScore": 2}}], True),
+    "3-month reassessment open": ([
+        *_INTAKE, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"painScore": 2}}, {"at": "fracture+P12W"}], True),
+    "red flag found at reassessment, assessment open": ([
+        *_INTAKE, {"complete": "UT_Analgesia"},
+        {"at": "fracture+P4W", "complete": "UT5_Reassess", "with": {"newRedFlag": True}},
+        {"expect": {"ready_include": ["UT_UrgentRedFlag"]}}], False),
+    "IR consultation open": (_IR_CONSULT, True),
+    "IR episode ended (procedure done)": (_IR_DONE, False),
+    "acute phase closed, on oral bisphosphonate": (_CLOSED, False),
+    "month 5, bone therapy only": ([*_CLOSED, {"at": "fracture+P5M"}], False),
+    "a reported red flag already being assessed": ([
+        *_INTAKE, {"complete": "UT_Analgesia"}, {"message": "RedFlagReported"},
+        {"expect": {"ready_include": ["UT_RedFlagReported"]}}], False),
+    "a late red flag's referral open": ([
+        *_CLOSED, {"at": "fracture+P5M", "message": "RedFlagReported"},
+        {"complete": "UT_RedFlagReported", "with": {"objectiveMotorDeficit": True}},
+        {"expect": {"ready_include": ["UT_RedFlagReferral"]}}], False),
 }
+# work of the acute track that a red flag withdraws (SP-A, the urgent MRI, the IR episode)
+ACUTE_INTERRUPTIBLE = {"UT_Analgesia", "UT_StopCalcitonin", "UT_Mobilise", "UT5_Reassess", "UT_ChaseUT5",
+                       "UT_ImagingNow", "UT6_EightWeek", "UT_ImagingPersistent", "UT7_ThreeMonth", "UT_ChaseUT7",
+                       "UT_UrgentMRI", "UT8_Consult", "UT_ChaseIR", "UT_IRMRI", "UT_Consent", "UT_Procedure",
+                       "UT9_PostProcedure", "UT_IROutcome"}
 
 
 @pytest.mark.parametrize("point", sorted(RED_FLAG_POINTS))
-def test_red_flag_at_every_acute_wait_state_yields_an_urgent_task(
+def test_red_flag_at_every_wait_state_yields_one_urgent_task(
         point: str, files: dict[str, bytes], session_factory: sessionmaker[Session]) -> None:
+    """Issue 3 / clinical-design 4.2 ESP-1: at every wait state while the pathway runs (before
+    triage, in the acute phase, during the IR episode, after the acute phase or the IR episode
+    ended, during bone therapy, with another red flag open) RedFlagReported is accepted and gives
+    exactly one new urgent red-flag assessment; only acute-track work is withdrawn (bone therapy,
+    coordination, open urgent tasks stay), and a surgical finding leads to exactly one surgical
+    referral: the acute track's UT_SurgicalReferral when it was interrupted, else
+    ESP_RedFlag's own UT_RedFlagReferral."""
+    steps, interruptible = RED_FLAG_POINTS[point]
     clock = SimulatedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     svc = Service(session_factory, clock)
     svc.deploy(files, actor="lead:scenario")
-    run = Scenario({"name": point, "steps": RED_FLAG_POINTS[point]}, svc, clock)
+    run = Scenario({"name": point, "steps": steps}, svc, clock)
     run.run()
-    before = set(run.ready_ids())
+    assert svc.pathway(run.pid)["status"] == "running"
+    before = {t["id"]: t["elementId"] for t in run.ready()}
+    timers_before = {t["elementId"] for t in svc.pathway(run.pid)["timers"]}
     assert "RedFlagReported" in svc.pathway(run.pid)["waitingMessages"]
-    svc.correlate_message(run.pid, "RedFlagReported", actor=ACTOR)
-    urgent = [t for t in run.ready() if t["elementId"] == "UT_UrgentRedFlag"]
-    assert len(urgent) == 1, run.ready_ids()
-    assert urgent[0]["priority"] == 100 and urgent[0]["candidateGroups"] == ["clinician"]
-    assert datetime.fromisoformat(urgent[0]["due"]) == clock.now() + timedelta(hours=1)
-    after = set(run.ready_ids())
-    # acute-phase work is withdrawn; the bone work-up and coordination are untouched
-    assert after - {"UT_UrgentRedFlag"} == before & {"UT2_Coordination", "UT3_Workup", "UT_ChaseUT3"}
+    svc.correlate_message(run.pid, "RedFlagReported", actor=ACTOR, variables={"redFlagReport": point})
+    after = {t["id"]: t for t in run.ready()}
+    new = [t for i, t in after.items() if i not in before]
+    assert [t["elementId"] for t in new] == ["UT_RedFlagReported"], run.ready_ids()
+    [urgent] = new
+    assert urgent["priority"] == 100 and urgent["candidateGroups"] == ["clinician"]
+    assert datetime.fromisoformat(urgent["due"]) == clock.now() + timedelta(hours=1)
+    withdrawn = {e for i, e in before.items() if i not in after}
+    acute_open = {e for e in before.values() if e in ACUTE_INTERRUPTIBLE}
+    # acute-track work is withdrawn where it runs; everything else (bone therapy, coordination,
+    # surgical referral, other urgent tasks) is untouched
+    assert withdrawn == acute_open, (point, withdrawn, acute_open)
+    assert bool(acute_open) <= interruptible, point
+    timers_after = {t["elementId"] for t in svc.pathway(run.pid)["timers"]}
+    bone = {"TC_BTM", "TC_FiveYears", "TC_DXA"}
+    assert timers_before & bone <= timers_after, point
+    # urgent assessment -> DT1 -> exactly one surgical referral
+    ready_before = {t["id"] for t in run.ready()}
+    svc.complete(urgent["id"], {**DEFAULTS["UT_RedFlagReported"], "objectiveMotorDeficit": True}, actor=ACTOR)
+    assert run.decisions()["BRT_DT1_Reported"][-1]["result"]["triageCategory"] == "EMERGENT_SURGICAL"
+    referrals = [t for t in run.ready() if t["id"] not in ready_before
+                 and t["elementId"] in ("UT_SurgicalReferral", "UT_RedFlagReferral")]
+    # the acute track takes the DT1 result when this red flag (or an earlier one still being
+    # assessed) interrupted it; otherwise ESP_RedFlag refers
+    waiting = interruptible or point == "a reported red flag already being assessed"
+    expected = "UT_SurgicalReferral" if waiting else "UT_RedFlagReferral"
+    assert [t["elementId"] for t in referrals] == [expected], (point, run.ready_ids())
+    assert referrals[0]["priority"] == 100
+    assert datetime.fromisoformat(referrals[0]["due"]) == clock.now() + timedelta(hours=1)
+    assert svc.pathway(run.pid)["waitingMessages"].count("RedFlagReported") == 1
+
+
+def test_red_flag_reported_has_one_catcher_and_interrupts_only_the_acute_track() -> None:
+    """SpiffWorkflow hands a message to every waiting catcher: RedFlagReported must have exactly
+    one (the non-interrupting event sub-process ESP_RedFlag), and its signal interrupts only the
+    acute track (SP-A, the urgent MRI, the IR episode), never bone therapy."""
+    from lxml import etree
+
+    catchers, interrupted = [], set()
+    for path in sorted((ROOT / "pathways").glob("*.bpmn")):
+        root = etree.parse(str(path)).getroot()
+        messages = {m.get("id") for m in root.iter(f"{BPMN_NS}message") if m.get("name") == "RedFlagReported"}
+        signals = {m.get("id") for m in root.iter(f"{BPMN_NS}signal") if m.get("name") == "AcutePhaseInterrupted"}
+        for definition in root.iter(f"{BPMN_NS}messageEventDefinition"):
+            if definition.get("messageRef") in messages:
+                catchers.append(definition.getparent())
+        for definition in root.iter(f"{BPMN_NS}signalEventDefinition"):
+            event = definition.getparent()
+            if definition.get("signalRef") in signals and event.tag == f"{BPMN_NS}boundaryEvent":
+                assert event.get("cancelActivity", "true") == "true", event.get("id")
+                interrupted.add(event.get("attachedToRef"))
+    assert [c.get("id") for c in catchers] == ["ESP4_Start"]
+    [start] = catchers
+    assert start.get("isInterrupting") == "false" and start.getparent().get("triggeredByEvent") == "true"
+    assert start.getparent().getparent().tag == f"{BPMN_NS}process"
+    assert interrupted == {"SP_A_Conservative", "UT_UrgentMRI", "CA_IR"}
 
 
 LANE_GROUPS = {"Care coordinator": "coordinator", "Clinician": "clinician",
@@ -439,7 +531,9 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
     - the course ends (End_Dmab) only after UT12 (exit plan) and a follow-on task;
     - the pathway ends after a withdrawal only once DT10 has run and the withdrawal exit plan
       (endocrinology, required follow-on due date) is done, whenever a dose had been given;
-      without a dose no exit plan is asked for.
+      without a dose no exit plan is asked for;
+    - at every explored state before a withdrawal, RedFlagReported is accepted and gives exactly
+      one new urgent red-flag assessment without touching the denosumab course.
     """
     from engine.forms import validate_submission
     from engine.models.bundle import load_bundle
@@ -475,6 +569,7 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
     frontier = [(rt.dump(), start, ())]
     seen: set[tuple] = set()
     explored = 0
+    red_flag_probes = 0
     endings: dict[str, int] = {}
     while frontier and explored < 3000:
         state, now, history = frontier.pop()
@@ -506,6 +601,17 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
         if key in seen:
             continue
         seen.add(key)
+        if not withdrawn:
+            # issue 3: a red flag reported at any wait state of bone therapy gives exactly one new
+            # urgent assessment and leaves the denosumab course as it is
+            assert "RedFlagReported" in probe.waiting_messages(), history
+            flagged = PathwayRuntime.load(state, bundle, SimulatedClock(now))
+            open_ids = {t["id"] for t in flagged.ready_human_tasks()}
+            flagged.correlate_message("RedFlagReported", {})
+            new = [t["elementId"] for t in flagged.ready_human_tasks() if t["id"] not in open_ids]
+            assert new == ["UT_RedFlagReported"], (history, new)
+            assert in_course(flagged) == in_course(probe), history
+            red_flag_probes += 1
         actions: list[tuple[str, Any]] = []
         for element in sorted(in_course(probe)):
             for extra in DMAB_VARIANTS.get(element, [{}]):
@@ -529,6 +635,6 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
                 branch.fire_due_timers()
                 step = "timer"
             frontier.append((branch.dump(), clock.now(), (*history, step)))
-    print(f"explored {explored} states, endings: {endings}")
-    assert explored > 50, explored
+    print(f"explored {explored} states, endings: {endings}, red-flag probes: {red_flag_probes}")
+    assert explored > 50 and red_flag_probes > 50, (explored, red_flag_probes)
     assert set(endings) == {"course ended (End_Dmab)", "withdrawn after a dose", "withdrawn before any dose"}, endings
