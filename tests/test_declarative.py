@@ -56,3 +56,10 @@ def test_no_clinical_knowledge_in_code(path: Path) -> None:
 
 def test_the_scan_sees_code() -> None:
     assert len(CODE) > 40 and any(p.name == "runtime.py" for p in CODE)
+
+
+def test_the_bundled_pathway_lints_clean() -> None:
+    """`pathway lint pathways dmn` is clean: everything the clinical leads wrote can run as written."""
+    from engine.models.bundle import lint_paths
+
+    assert [str(p) for p in lint_paths([ROOT / "pathways", ROOT / "dmn"])] == []
