@@ -18,11 +18,12 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,19 +43,7 @@ SOURCE_TAG = re.compile(r"\b(S00[0-4]|E-\d+|EXT-\d+)\b|\[(RK|PROP)\]")
 
 # -- reading the case files ------------------------------------------------------------------
 def _load_yaml_text(text: str, name: str) -> Any:
-    try:
-        import yaml  # type: ignore[import-untyped]
-    except ImportError:
-        return _subset().loads(text)
     return yaml.safe_load(text)
-
-
-@lru_cache(maxsize=1)
-def _subset() -> Any:
-    spec = importlib.util.spec_from_file_location("decision_yaml_subset", CASES_DIR / "yamlsubset.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
 def case_files() -> list[Path]:
@@ -401,27 +390,3 @@ def test_dmn_file_is_modeler_shaped(path: Path) -> None:
     boxes = [(ref, _bounds(shape)) for ref, shape in shapes.items()]
     overlapping = [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if _overlap(ba, bb)]
     assert overlapping == []
-
-
-# -- the YAML subset reader ----------------------------------------------------------------------
-@pytest.mark.parametrize("path", case_files(), ids=lambda p: p.name)
-def test_subset_reader_reads_like_pyyaml(path: Path) -> None:
-    yaml = pytest.importorskip("yaml", reason="PyYAML not installed: the subset reader is the only reader")
-    text = path.read_text(encoding="utf-8")
-    assert _subset().loads(text) == yaml.safe_load(text)
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("a: 1\nb: -2.5\nc: P12W\nd: null\ne: \"YES\"\nf: yes\n", {"a": 1, "b": -2.5, "c": "P12W", "d": None, "e": "YES", "f": True}),
-    ("cases:\n  - name: x  # comment\n    expect: [{k: A}, {k: B}]\n  - name: y\n    expect: {a: \"#1\"}\n",
-     {"cases": [{"name": "x", "expect": [{"k": "A"}, {"k": "B"}]}, {"name": "y", "expect": {"a": "#1"}}]}),
-    ("list:\n- 1\n- two\n", {"list": [1, "two"]}),
-])
-def test_subset_reader_values(text: str, expected: Any) -> None:
-    assert _subset().loads(text) == expected
-
-
-@pytest.mark.parametrize("text", ["a: &x 1\n", "a: |\n  text\n", "a: 2026-01-05\n", "a: 1\na: 2\n", "a:\n   b: 1\n  c: 2\n"])
-def test_subset_reader_refuses_what_it_cannot_read_like_yaml(text: str) -> None:
-    with pytest.raises(_subset().YamlSubsetError):
-        _subset().loads(text)
