@@ -24,7 +24,7 @@ from ..store import (
 )
 from .context import ServiceContext
 from .errors import Conflict, InvalidInput, NotFound, require_running
-from .persist import save, snapshot
+from .persist import change_and_save, save
 
 TRANSITIONS = {
     "suspend": ({"running"}, "suspended"),
@@ -144,17 +144,10 @@ class PathwayService:
         with self.ctx.write() as session:
             instance = self.ctx.lock(session, instance_id)
             require_running(instance)
-            runtime = self.ctx.load_runtime(session, instance)
-            before = snapshot(runtime)
-            try:
-                runtime.correlate_message(message, variables)
-            except NotWaitingForMessage as exc:
-                raise Conflict(str(exc)) from exc
-            except ExecutionError as exc:
-                raise InvalidInput(f"the pathway cannot proceed with these data: {exc}") from exc
-            return save(self.ctx, session, instance, runtime, actor=actor, action="message.correlate",
-                        before=before, details={"message": message, "variables": sorted((variables or {}).keys())})
-
+            return change_and_save(
+                self.ctx, session, instance, lambda runtime: runtime.correlate_message(message, variables),
+                actor=actor, action="message.correlate", conflicts=(NotWaitingForMessage,),
+                details={"message": message, "variables": sorted((variables or {}).keys())})
 
 
 def _check_data(variables: dict[str, Any] | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..runtime import PathwayRuntime
+from ..runtime import ExecutionError, PathwayRuntime
 from ..store import Instance, Task, add_audit, replace_ready_tasks
 from .context import ServiceContext
+from .errors import Conflict, InvalidInput
 
 
 def snapshot(runtime: PathwayRuntime) -> dict[str, Any]:
@@ -99,3 +100,33 @@ def save(
               patient_id=instance.patient_id, before=before, after=after, reason=reason,
               details={**(details or {}), **({"tasks": task_changes} if task_changes else {})} or None)
     return after
+
+
+def change_and_save(
+    ctx: ServiceContext,
+    session: Session,
+    instance: Instance,
+    change: Callable[[PathwayRuntime], object],
+    *,
+    actor: str,
+    action: str,
+    details: dict[str, Any],
+    conflicts: tuple[type[Exception], ...] = (),
+    completed_ids: Collection[str] = (),
+    task_id: str | None = None,
+) -> dict[str, Any]:
+    """Load the instance, apply one command to it and save it with its audit event.
+
+    ``conflicts`` are the runtime's refusals that mean "not now" (409); a model that cannot run
+    on the data given is invalid input (422). Either way the caller's transaction rolls back.
+    """
+    runtime = ctx.load_runtime(session, instance)
+    before = snapshot(runtime)
+    try:
+        change(runtime)
+    except conflicts as exc:
+        raise Conflict(str(exc)) from exc
+    except ExecutionError as exc:
+        raise InvalidInput(f"the pathway cannot proceed with these data: {exc}") from exc
+    return save(ctx, session, instance, runtime, actor=actor, action=action, before=before, details=details,
+                completed_ids=completed_ids, task_id=task_id)

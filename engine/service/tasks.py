@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from ..forms import FormValidationError, validate_submission
-from ..runtime import ExecutionError, TaskNotReady
+from ..runtime import TaskNotReady
 from ..store import Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, require_running
-from .persist import save, snapshot
+from .persist import change_and_save
 
 
 def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str, Any]:
@@ -135,17 +135,10 @@ class TaskService:
                 values = validate_submission(task.form, variables)
             except FormValidationError as exc:
                 raise InvalidInput("the submitted form is not valid", exc.errors) from exc
-            runtime = self.ctx.load_runtime(session, instance)
-            before = snapshot(runtime)
-            try:
-                runtime.complete_task(task_id, values)
-            except TaskNotReady as exc:
-                raise Conflict(str(exc)) from exc
-            except ExecutionError as exc:
-                raise InvalidInput(f"the pathway cannot proceed with these data: {exc}") from exc
-            after = save(self.ctx, session, instance, runtime, actor=actor, action="task.complete", before=before,
-                         task_id=task_id, completed_ids=[task_id],
-                         details={"elementId": task.element_id, "variables": sorted(values)})
+            after = change_and_save(
+                self.ctx, session, instance, lambda runtime: runtime.complete_task(task_id, values),
+                actor=actor, action="task.complete", conflicts=(TaskNotReady,), task_id=task_id,
+                completed_ids=[task_id], details={"elementId": task.element_id, "variables": sorted(values)})
             return {"task": task_view(task, self.ctx.now()), "pathway": after}
 
     @staticmethod
