@@ -12,6 +12,10 @@ Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`
 - ``expect:`` checks ready tasks, due dates, candidate groups, priorities, pending timers,
   decision results and status.
 
+A scenario may run at a site with its own policy: ``site_policy: {siteId: X, <SitePolicy output>:
+value}`` adds that SitePolicy row (the default row's values with these overrides) to the
+deployed copy of ``dmn/`` only, and ``variables: {siteId: X}`` enrols the patient there.
+
 Times are ``<anchor>[+|-<ISO duration>]...``: ``start`` (enrolment instant), ``fracture``
 (midnight of the fracture date = the enrolment day), ``today`` (midnight of the clock's day),
 ``now``, or a name defined with ``anchor:``. Answers may use ``today``, ``today+P3D`` ... for
@@ -60,6 +64,36 @@ def bundle_files() -> dict[str, bytes]:
             if path.suffix in (".bpmn", ".dmn"):
                 files[path.name] = path.read_bytes()
     return files
+
+
+def with_site_policy(files: dict[str, bytes], row: dict[str, Any]) -> dict[str, bytes]:
+    """A copy of ``files`` whose SitePolicy table has one more row, above the default row: the
+    default's values with ``row``'s overrides, for ``siteId = row["siteId"]``. A scenario at a
+    site with another policy (``site_policy:``) enrols with that ``siteId``; ``dmn/`` is untouched."""
+    row = dict(row)
+    site = row.pop("siteId")
+    text = files["ovcf_pathway.dmn"].decode("utf-8")
+    table = text[text.index('<decision id="SitePolicy"'):]
+    table = table[:table.index("</decision>")]
+    outputs = re.findall(r'<output [^>]*name="([^"]+)"', table)
+    default = re.search(r'<rule id="SP_R1">.*?</rule>', table, re.S)
+    assert default, "SitePolicy has no default row SP_R1"
+    unknown = set(row) - set(outputs)
+    assert not unknown, f"site_policy: {sorted(unknown)} are not SitePolicy outputs ({outputs})"
+    rule = re.sub(r'id="([^"]+)"', r'id="\1_scenario"', default.group(0))
+    rule = re.sub(r"<description>.*?</description>", "<description>Scenario site</description>", rule, flags=re.S)
+    rule = re.sub(r"(<inputEntry [^>]*>\s*<text>)-(</text>)", lambda m: f'{m.group(1)}"{site}"{m.group(2)}', rule)
+    entries = list(re.finditer(r"(<outputEntry [^>]*>\s*<text>)(.*?)(</text>)", rule, re.S))
+    assert len(entries) == len(outputs), "SitePolicy default row does not match its outputs"
+    for name, entry in reversed(list(zip(outputs, entries, strict=True))):
+        if name in row:
+            value = row[name]
+            literal = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) \
+                else str(value)
+            rule = rule[:entry.start(2)] + literal + rule[entry.end(2):]
+    start = text.index(default.group(0))
+    patched = text[:start] + rule + "\n      " + text[start:]
+    return {**files, "ovcf_pathway.dmn": patched.encode("utf-8")}
 
 
 # -- the runner ------------------------------------------------------------------------------------
@@ -262,6 +296,8 @@ def test_scenario(path: Path, files: dict[str, bytes], session_factory: sessionm
     start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start).replace("Z", "+00:00"))
     clock = SimulatedClock(start if start.tzinfo else start.replace(tzinfo=UTC))
     svc = Service(session_factory, clock)
+    if spec.get("site_policy"):
+        files = with_site_policy(files, spec["site_policy"])
     svc.deploy(files, actor="lead:scenario")
     Scenario(spec, svc, clock).run()
 
@@ -387,8 +423,8 @@ RED_FLAG_POINTS: dict[str, tuple[list[dict[str, Any]], bool]] = {
         {"expect": {"ready_include": ["UT_RedFlagReferral"]}}], False),
 }
 # work of the acute track that a red flag withdraws (SP-A, the urgent MRI, the IR episode)
-ACUTE_INTERRUPTIBLE = {"UT_Analgesia", "UT_StopCalcitonin", "UT_Mobilise", "UT5_Reassess", "UT_ChaseUT5",
-                       "UT_ImagingNow", "UT6_EightWeek", "UT_ImagingPersistent", "UT7_ThreeMonth", "UT_ChaseUT7",
+ACUTE_INTERRUPTIBLE = {"UT_Analgesia", "UT_Calcitonin", "UT_StopCalcitonin", "UT_Mobilise", "UT5_Reassess",
+                       "UT_ChaseUT5", "UT_ImagingNow", "UT6_EightWeek", "UT_ImagingPersistent", "UT7_ThreeMonth", "UT_ChaseUT7",
                        "UT_UrgentMRI", "UT8_Consult", "UT_ChaseIR", "UT_IRMRI", "UT_Consent", "UT_Procedure",
                        "UT9_PostProcedure", "UT_IROutcome"}
 
