@@ -10,7 +10,9 @@ Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`
 - ``message: <name>`` with ``variables:`` correlates a message (e.g. ``RedFlagReported``);
 - ``anchor: {name: <time>}`` names an instant for later expectations (e.g. the last dose);
 - ``expect:`` checks ready tasks, due dates, candidate groups, priorities, pending timers,
-  decision results and status.
+  decision results, status, the defaults a ready task's form shows (``form_defaults:
+  {element: {field: value}}``) and pathway variables (``variables: {name: value}``); a
+  value written as a time (``dose1+P6M``, ``today``) means that date.
 
 A scenario may run at a site with its own policy: ``site_policy: {siteId: X, <SitePolicy output>:
 value}`` adds that SitePolicy row (the default row's values with these overrides) to the
@@ -236,6 +238,23 @@ class Scenario:
             self.check_decisions(expect["decisions"])
         for element in expect.get("not_evaluated") or []:
             assert element not in self.decisions(), f"decision task '{element}' should not have run"
+        for element, fields in (expect.get("form_defaults") or {}).items():
+            form = self.svc.task(self.one_ready(element)["id"]).get("form") or {}
+            shown = {f["id"]: f.get("default") for f in form.get("fields", [])}
+            for name, want in fields.items():
+                assert _same(_plain(shown.get(name)), self.answer_or_date(want)), \
+                    f"'{element}' form default {name} = {shown.get(name)!r}, expected {want!r}"
+        for name, want in (expect.get("variables") or {}).items():
+            got = pathway["variables"].get(name)
+            assert _same(_plain(got), self.answer_or_date(want)), f"variable {name} = {got!r}, expected {want!r}"
+
+    def answer_or_date(self, value: Any) -> Any:
+        """An expected value; a time such as ``dose1+P6M`` or ``today`` means that date."""
+        if isinstance(value, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*([+-]P[0-9YMWDTHS.]+)*$", value):
+            name = re.match(r"^[A-Za-z_][A-Za-z0-9_]*", value).group(0)
+            if name in self.anchors or name in ("today", "now"):
+                return self.instant(value).date().isoformat()
+        return self.answer(value)
 
     def check_decisions(self, expected: dict[str, Any]) -> None:
         log = self.decisions()
@@ -265,6 +284,10 @@ def _same(got: Any, want: Any) -> bool:
     if isinstance(want, list) and isinstance(got, list):
         return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))
     return got == want
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
 
 
 def _midnight(day: date) -> datetime:
