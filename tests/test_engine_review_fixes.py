@@ -186,3 +186,40 @@ def test_migrating_a_renamed_task_keeps_its_due_date(svc) -> None:
     (moved,) = service.tasks(pathway_id=pid)["items"]
     assert moved["due"] == task["due"] and moved["createdAt"] == task["createdAt"]
     assert service.pathway(pid)["definition"]["version"] == 3
+
+
+DATE_DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="D" name="D" namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="NextDose" name="Next dose">
+    <decisionTable id="T" hitPolicy="UNIQUE">
+      <input id="I" label="Last dose"><inputExpression id="IE" typeRef="date"><text>lastDose</text></inputExpression></input>
+      <output id="O" name="nextDose" typeRef="date" />
+      <rule id="R1"><inputEntry id="E1"><text>-</text></inputEntry>
+        <outputEntry id="X1"><text>lastDose + duration("P6M")</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+DATE_BPMN = HEAD.format(pid="dates") + """
+    <bpmn:startEvent id="S" name="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="B" name="Plan" camunda:decisionRef="NextDose" camunda:resultVariable="nextDose"
+      camunda:mapDecisionResult="singleEntry"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="U" name="Give" camunda:dueDate="${nextDose + duration(&#34;P1M&#34;)}">
+      <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="End" name="Done"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="B" />
+    <bpmn:sequenceFlow id="F2" sourceRef="B" targetRef="U" />
+    <bpmn:sequenceFlow id="F3" sourceRef="U" targetRef="End" />
+""" + TAIL
+
+
+def test_a_date_decided_by_dmn_stays_a_date_for_later_feel(session_factory) -> None:
+    from datetime import date
+
+    service = Service(session_factory, SimulatedClock(T0))
+    service.deploy({"dates.bpmn": DATE_BPMN, "dates.dmn": DATE_DMN}, actor="lead")
+    pid = service.enroll("dates", actor="c", variables={"lastDose": date(2026, 1, 31)})
+    assert service.pathway(pid)["variables"]["nextDose"] == date(2026, 7, 31)
+    (task,) = service.tasks(pathway_id=pid)["items"]
+    assert task["due"] == "2026-08-31T00:00:00+00:00"  # null before: the date had become text

@@ -192,12 +192,15 @@ class FeelScriptEngine(PythonScriptEngine):
         """Evaluate ``camunda:decisionRef`` and store the result as Camunda 7 does."""
         try:
             result = self.decisions.evaluate(spec.decision_ref, self.context(task), clock=self.clock)
+            # Typed values (a date output stays a date, so later FEEL date arithmetic works);
+            # result.rows is the JSON-friendly form for traces and the API.
+            rows = [{name: feel.to_python(value) for name, value in row.items()} for row in result.raw_rows]
             if spec.result_variable:
-                values = {spec.result_variable: apply_result_mapping(result.rows, spec.map_decision_result)}
-            elif len(result.rows) == 1:
+                values = {spec.result_variable: apply_result_mapping(rows, spec.map_decision_result)}
+            elif len(rows) == 1:
                 # Without resultVariable Camunda keeps nothing; we merge a single row's outputs,
                 # which is what a modeller who left the field empty almost always meant.
-                values = dict(result.rows[0])
+                values = dict(rows[0])
             else:
                 values = {}
             task.data.update(values)
