@@ -28,7 +28,7 @@ def evaluate_latest(svc: Service, decision_id: str, inputs: dict[str, Any]) -> d
         rows = list(session.scalars(select(Definition).order_by(Definition.created_at.desc(),
                                                                 Definition.id.desc())))
         for row in rows:
-            bundle, _specs = ctx.bundle_for(row)
+            bundle = ctx.bundle_for(row)
             try:
                 bundle.decisions.get(decision_id)
             except UnknownDecision:

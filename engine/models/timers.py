@@ -32,35 +32,36 @@ def _now(my_task) -> datetime:
     return _engine(my_task).clock.now()
 
 
+def _fired_when_due(my_task, compute_due) -> bool:
+    """Compute the due instant once (kept as ISO text in ``event_value``, the library's layout)
+    and mark the timer fired once the clock reaches it."""
+    event_value = my_task._get_internal_data("event_value")
+    if event_value is None:
+        event_value = compute_due().isoformat()
+        my_task._set_internal_data(event_value=event_value)
+    if datetime.fromisoformat(event_value) <= _now(my_task):
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class ClockTimeDate(TimeDateEventDefinition):
     """``timeDate``: an ISO date-time or a FEEL expression giving a date/date-time."""
 
     def has_fired(self, my_task) -> bool:
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            due = _engine(my_task).timer_instant(my_task, self.expression)
-            event_value = due.isoformat()
-            my_task._set_internal_data(event_value=event_value)
-        if datetime.fromisoformat(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fired_when_due(my_task, lambda: _engine(my_task).timer_instant(my_task, self.expression))
 
 
 class ClockDuration(DurationTimerEventDefinition):
     """``timeDuration``: ``P3M``, ``P6W`` … counted from when the timer is reached."""
 
     def has_fired(self, my_task) -> bool:
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
+        def due() -> datetime:
             engine = _engine(my_task)
             duration = engine.timer_duration(my_task, self.expression)
             now = _now(my_task)
-            due = duration.add_to(now, engine.clock.tz) if isinstance(duration, IsoDuration) else now + duration
-            event_value = due.isoformat()
-            my_task._set_internal_data(event_value=event_value)
-        if datetime.fromisoformat(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+            return duration.add_to(now, engine.clock.tz) if isinstance(duration, IsoDuration) else now + duration
+
+        return _fired_when_due(my_task, due)
 
 
 class ClockCycle(CycleTimerEventDefinition):

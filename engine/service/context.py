@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +22,7 @@ class ServiceContext:
         self.session_factory = session_factory
         self.read_factory = read_factory or session_factory
         self.clock = clock
-        self._bundles: dict[int, tuple[Bundle, dict[str, Any]]] = {}
+        self._bundles: dict[int, Bundle] = {}
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -44,24 +43,23 @@ class ServiceContext:
             yield session
 
     # -- definitions, parsed once per process ------------------------------------------------
-    def bundle_for(self, definition: Definition) -> tuple[Bundle, dict[str, Any]]:
-        """The parsed bundle and stored spec state of a definition (cached: definitions never change)."""
+    def bundle_for(self, definition: Definition) -> Bundle:
+        """The parsed bundle of a definition (cached: a deployed definition never changes)."""
         with self._lock:
             cached = self._bundles.get(definition.id)
         if cached is None:
-            bundle = load_bundle(definition.sources, key=definition.key, lint=False)
-            cached = (bundle, definition.spec_json)
+            cached = load_bundle(definition.sources, key=definition.key, lint=False)
             with self._lock:
                 self._bundles[definition.id] = cached
         return cached
 
-    def remember(self, definition_id: int, bundle: Bundle, specs: dict[str, Any]) -> None:
+    def remember(self, definition_id: int, bundle: Bundle) -> None:
         with self._lock:
-            self._bundles[definition_id] = (bundle, specs)
+            self._bundles[definition_id] = bundle
 
     def load_runtime(self, session: Session, instance: Instance) -> PathwayRuntime:
         definition = get_definition_by_id(session, instance.definition_id)
-        bundle, _specs = self.bundle_for(definition)
+        bundle = self.bundle_for(definition)
         return PathwayRuntime.load(instance.state, bundle, self.clock)
 
     def lock(self, session: Session, instance_id: str) -> Instance:

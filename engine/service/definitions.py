@@ -37,7 +37,7 @@ class DefinitionService:
                                    "files": sorted(bundle.sources)})
             session.flush()
             result = {**definition_view(row), "created": created}
-        self.ctx.remember(result["id"], bundle, specs)
+        self.ctx.remember(result["id"], bundle)
         return result
 
     def definitions(self, key: str | None = None) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ class MigrationService:
                 raise Conflict(f"pathway {instance_id} is already on version {version}")
             runtime = self.ctx.load_runtime(session, instance)
             before = snapshot(runtime)
-            bundle, _specs = self.ctx.bundle_for(target)
+            bundle = self.ctx.bundle_for(target)
             migrated, report = migrate_runtime(runtime, bundle)
             result = {"pathwayId": instance_id, "dryRun": dry_run, "fromVersion": current.version,
                       "toVersion": target.version, **report.to_dict(), "migrated": False}

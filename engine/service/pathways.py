@@ -58,7 +58,7 @@ class PathwayService:
                                + " not found")
             if patient_id is not None and session.get(Patient, patient_id) is None:
                 raise NotFound(f"patient {patient_id} not found")
-            bundle, _specs = self.ctx.bundle_for(definition)
+            bundle = self.ctx.bundle_for(definition)
             _check_data(variables)
             if bundle.start_form:
                 try:

@@ -92,29 +92,26 @@ class TaskService:
 
     def claim(self, task_id: str, *, actor: str, if_match: str | None = None,
               actor_groups: Collection[str] | None = None) -> dict[str, Any]:
+        return self._assign(task_id, actor, actor, "task.claim", if_match, actor_groups)
+
+    def unclaim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
+        return self._assign(task_id, actor, None, "task.unclaim", if_match, None)
+
+    def _assign(self, task_id: str, actor: str, assignee: str | None, action: str, if_match: str | None,
+                actor_groups: Collection[str] | None) -> dict[str, Any]:
+        """Claims live in the projection only (the workflow has no notion of them), audited."""
         with self.ctx.write() as session:
             require_running(self.ctx.lock(session, self._instance_of(session, task_id)))
             task = self._ready_task(session, task_id, if_match)
-            require_candidate(task, actor, actor_groups)
-            if task.assignee not in (None, actor):
-                raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+            if assignee is not None:
+                require_candidate(task, actor, actor_groups)
+                if task.assignee not in (None, actor):
+                    raise Conflict(f"task {task_id} is claimed by {task.assignee}")
             before = task.assignee
-            task.assignee = actor
-            add_audit(session, at=self.ctx.now(), actor=actor, action="task.claim", instance_id=task.instance_id,
+            task.assignee = assignee
+            add_audit(session, at=self.ctx.now(), actor=actor, action=action, instance_id=task.instance_id,
                       task_id=task.id, patient_id=task.patient_id, before={"assignee": before},
-                      after={"assignee": actor})
-            session.flush()
-            return task_view(task, self.ctx.now())
-
-    def unclaim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
-        with self.ctx.write() as session:
-            self.ctx.lock(session, self._instance_of(session, task_id))
-            task = self._ready_task(session, task_id, if_match)
-            before = task.assignee
-            task.assignee = None
-            add_audit(session, at=self.ctx.now(), actor=actor, action="task.unclaim", instance_id=task.instance_id,
-                      task_id=task.id, patient_id=task.patient_id, before={"assignee": before},
-                      after={"assignee": None})
+                      after={"assignee": assignee})
             session.flush()
             return task_view(task, self.ctx.now())
 
