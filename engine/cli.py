@@ -30,15 +30,18 @@ def decide(files: tuple[str, ...], decision: str, input_json: str) -> None:
     sys.exit(code)
 
 
-@main.command(help="Lint BPMN/DMN files or folders: exit 0 clean, 1 with one 'file:element-id: message' per finding.")
+@main.command(help="Lint BPMN/DMN files or folders: one 'file:element-id: message' per finding (warnings say "
+                   "'warning:'); exit 0 clean, 1 with errors (or with warnings under --strict).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def lint(paths: tuple[str, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+def lint(paths: tuple[str, ...], strict: bool) -> None:
     from .models.bundle import lint_paths
 
     problems = lint_paths(paths)
     for problem in problems:
         click.echo(str(problem))
-    sys.exit(1 if problems else 0)
+    failing = [p for p in problems if p.is_error or strict]
+    sys.exit(1 if failing else 0)
 
 
 @main.command(help="Fire due timers: once with --once, else every --interval seconds until stopped.")

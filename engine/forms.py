@@ -143,6 +143,8 @@ def _coerce(spec: dict[str, Any], raw: Any) -> Any:
             raise ValueError("must be a finite number")
         return number
     if kind == "date":
+        if isinstance(raw, date):  # already typed (an API client's ISO text read as a date)
+            return raw.date() if isinstance(raw, datetime) else raw
         if not isinstance(raw, str):
             raise ValueError("must be a date as YYYY-MM-DD")
         try:

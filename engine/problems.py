@@ -10,9 +10,15 @@ class Problem:
     file: str
     element: str
     message: str
+    severity: str = "error"  # "warning": shown to the author, does not stop a deploy
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.element}: {self.message}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.element}: {prefix}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity != "warning"
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -109,7 +109,8 @@ def test_modeler_start_with_typed_variables(client: FlaskClient, tokens: dict[st
 
     r = client.post("/engine-rest/process-definition/key/engine_acceptance/start",
                     json={"variables": {"painScore": {"value": 9, "type": "Long"},
-                                        "neuroDeficit": {"value": False, "type": "Boolean"}}},
+                                        "neuroDeficit": {"value": False, "type": "Boolean"},
+                                        "fractureDate": {"value": "2026-01-02", "type": "String"}}},
                     headers=bearer(tokens["coordinator"]))
     assert r.status_code == 200
     assert client.get(f"/api/pathways/{r.json['id']}", headers=lead).json["variables"]["urgency"] == "urgent"

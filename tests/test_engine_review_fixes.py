@@ -42,7 +42,9 @@ ESCALATION = HEAD.format(pid="escalation") + """
     <bpmn:sequenceFlow id="F4" sourceRef="E" targetRef="End2" />
 """ + TAIL
 
-CONDITION = HEAD.format(pid="condition") + """
+CONDITION = HEAD.format(pid="condition").replace('isExecutable="true">', 'isExecutable="true">'
+    '<bpmn:extensionElements><camunda:properties><camunda:property name="inputs" value="flag" />'
+    '</camunda:properties></bpmn:extensionElements>') + """
     <bpmn:startEvent id="S" name="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:exclusiveGateway id="G" name="Flag?" default="F3"><bpmn:incoming>F1</bpmn:incoming>
       <bpmn:outgoing>F2</bpmn:outgoing><bpmn:outgoing>F3</bpmn:outgoing></bpmn:exclusiveGateway>
@@ -201,7 +203,13 @@ DATE_DMN = """<?xml version="1.0" encoding="UTF-8"?>
 </definitions>
 """
 DATE_BPMN = HEAD.format(pid="dates") + """
-    <bpmn:startEvent id="S" name="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="S" name="Start">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="lastDose" label="Last dose" type="date">
+          <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:businessRuleTask id="B" name="Plan" camunda:decisionRef="NextDose" camunda:resultVariable="nextDose"
       camunda:mapDecisionResult="singleEntry"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
     </bpmn:businessRuleTask>

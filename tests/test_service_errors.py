@@ -33,9 +33,16 @@ def counts(session_factory: sessionmaker[Session]) -> tuple[int, int]:
 def test_a_decision_input_of_the_wrong_type_is_invalid_input_naming_the_element(
     svc: Service, session_factory: sessionmaker[Session]
 ) -> None:
+    # The start form types painScore, so a wrong type never reaches the decision; a version whose
+    # start form takes it as text shows what happens when a decision gets an input it cannot use.
+    files = {p.name: p.read_bytes() for p in BUNDLE.iterdir()}
+    files["engine_acceptance.bpmn"] = files["engine_acceptance.bpmn"].replace(
+        b'label="Pain at enrolment (0-10)" type="long"', b'label="Pain at enrolment (0-10)" type="string"')
+    svc.deploy(files, actor="lead")
     before = counts(session_factory)
     with pytest.raises(InvalidInput) as raised:
-        svc.enroll("engine_acceptance", actor="coordinator", variables={"painScore": "abc", "neuroDeficit": False})
+        svc.enroll("engine_acceptance", actor="coordinator",
+                   variables={"painScore": "abc", "neuroDeficit": False, "fractureDate": date(2026, 1, 1)})
     message = str(raised.value)
     assert "Activity_triage" in message and "painScore" in message and "number" in message
     assert counts(session_factory) == before

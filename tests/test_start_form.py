@@ -54,14 +54,23 @@ DEFAULTS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs" targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:process id="defaults" isExecutable="true">
-    <bpmn:startEvent id="S" name="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="S" name="Start">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="lastDose" label="Last dose" type="date">
+          <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="Plan" name="Plan follow-on">
       <bpmn:extensionElements><camunda:formData>
         <camunda:formField id="followOnDue" label="Follow-on due" type="date"
           defaultValue="${lastDose + duration(&#34;P6M&#34;)}">
+          <camunda:properties><camunda:property id="record" value="test" /></camunda:properties>
           <camunda:validation><camunda:constraint name="required" /></camunda:validation>
         </camunda:formField>
-        <camunda:formField id="doses" label="Doses" type="long" defaultValue="2" />
+        <camunda:formField id="doses" label="Doses" type="long" defaultValue="2">
+          <camunda:properties><camunda:property id="record" value="test" /></camunda:properties>
+        </camunda:formField>
       </camunda:formData></bpmn:extensionElements>
       <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
     <bpmn:endEvent id="E" name="End"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>

@@ -166,17 +166,34 @@ class UnaryTestsNode(Node):
 
 
 # ---------------------------------------------------------------- analysis
-def free_names(node: Node, bound: frozenset[str] = frozenset()) -> set[str]:
-    """Top-level variable names a tree reads (for lint), minus names bound inside it."""
-    out: set[str] = set()
+def path_of(node: Any) -> tuple[str, ...] | None:
+    """The variable path a node names (``a`` -> ``("a",)``, ``a.b.c`` -> ``("a", "b", "c")``), else None."""
+    keys: list[str] = []
+    while isinstance(node, Path):
+        keys.append(node.key)
+        node = node.target
+    if isinstance(node, Name):
+        return (node.name, *reversed(keys))
+    return None
+
+
+def free_paths(node: Any, bound: frozenset[str] = frozenset()) -> set[tuple[str, ...]]:
+    """Variable paths a tree reads (``threeMonth.referralDecision``), minus names bound inside it."""
+    out: set[tuple[str, ...]] = set()
     _collect(node, bound, out)
     return out
 
 
-def _collect(node: Any, bound: frozenset[str], out: set[str]) -> None:
-    if isinstance(node, Name):
-        if node.name not in bound:
-            out.add(node.name)
+def free_names(node: Node, bound: frozenset[str] = frozenset()) -> set[str]:
+    """Top-level variable names a tree reads (for lint), minus names bound inside it."""
+    return {path[0] for path in free_paths(node, bound)}
+
+
+def _collect(node: Any, bound: frozenset[str], out: set[tuple[str, ...]]) -> None:
+    path = path_of(node)
+    if path is not None:
+        if path[0] not in bound:
+            out.add(path)
     elif isinstance(node, For | Quantified):
         inner = bound
         for name, source in node.bindings:

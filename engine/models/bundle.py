@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
+from ..analysis import PathwayModel, analyse, check_model
 from ..clock import Clock
 from ..decisions import DecisionRegistry, load_dmn
 from ..problems import ModelError, Problem
@@ -36,6 +37,8 @@ class Bundle:
     spec: Any = None
     subprocess_specs: dict[str, Any] = field(default_factory=dict)
     conditions: frozenset[str] = frozenset()
+    model: PathwayModel | None = None  # what the static checks and the verifier read
+    warnings: list[Problem] = field(default_factory=list)  # findings that do not stop a deploy
 
     @property
     def start_form(self) -> dict[str, Any] | None:
@@ -96,6 +99,7 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
     problems: list[Problem] = []
     bpmn_roots: list[tuple[str, Any]] = []
     registry = DecisionRegistry()
+    broken: set[str] = set()
     for name, text in sources.items():
         root = _parse_xml(name, text, problems)
         if root is None:
@@ -105,6 +109,7 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
                 registry.add(load_dmn(text, name))
             except ModelError as exc:
                 problems.extend(exc.problems)
+                broken |= _declared_decisions(root)
         elif etree.QName(root).namespace == BPMN:
             bpmn_roots.append((name, root))
         else:
@@ -112,11 +117,29 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
     if not bpmn_roots:
         problems.append(Problem("-", "-", "the deployment contains no BPMN file"))
     problems.extend(registry.validate())
+    model = analyse(bpmn_roots, registry, frozenset(broken))
+    warnings: list[Problem] = []
     if lint:
-        problems.extend(lint_bpmn(bpmn_roots, registry))
+        problems.extend(lint_bpmn(bpmn_roots, registry, frozenset(broken)))
+        if not problems:  # the deeper checks assume a model that parses and resolves
+            findings = check_model(model)
+            problems.extend(p for p in findings if p.is_error)
+            warnings = [p for p in findings if not p.is_error]
     if problems:
         raise ModelError(problems)
-    return _parse_specs(sources, bpmn_roots, registry, key)
+    bundle = _parse_specs(sources, bpmn_roots, registry, key)
+    bundle.model, bundle.warnings = model, warnings
+    return bundle
+
+
+def _declared_decisions(root: Any) -> set[str]:
+    """Ids and names of the decisions a DMN file declares, even when it does not load: a syntax
+    error in one cell must not also report every task that uses the file as 'not deployed'."""
+    names: set[str] = set()
+    for node in root.iter():
+        if isinstance(node.tag, str) and etree.QName(node).localname == "decision":
+            names.update(v for v in (node.get("id"), node.get("name")) if v)
+    return names
 
 
 @lru_cache(maxsize=1)
@@ -194,7 +217,8 @@ def load_bundle_from_paths(paths: Iterable[str | Path], key: str | None = None) 
 
 
 def lint_paths(paths: Iterable[str | Path]) -> list[Problem]:
-    """Everything ``pathway lint`` reports; DMN-only folders are linted without needing a BPMN."""
+    """Everything ``pathway lint`` reports, errors and warnings; DMN-only folders are linted
+    without needing a BPMN."""
     files = _collect(paths)
     if not files:
         return [Problem(str(p), "-", "no .bpmn or .dmn files found") for p in paths]
@@ -207,7 +231,6 @@ def lint_paths(paths: Iterable[str | Path]) -> list[Problem]:
                 except ModelError as exc:
                     problems.extend(exc.problems)
             return problems + registry.validate()
-        load_bundle(files)
+        return load_bundle(files).warnings
     except ModelError as exc:
         return exc.problems
-    return []

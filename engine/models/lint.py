@@ -52,11 +52,13 @@ def _eid(node) -> str:
 
 
 class BpmnLinter:
-    def __init__(self, filename: str, root, decisions: DecisionRegistry, process_ids: set[str]) -> None:
+    def __init__(self, filename: str, root, decisions: DecisionRegistry, process_ids: set[str],
+                 broken_decisions: frozenset[str] = frozenset()) -> None:
         self.filename = filename
         self.root = root
         self.decisions = decisions
         self.process_ids = process_ids
+        self.broken_decisions = broken_decisions
         self.problems: list[Problem] = []
 
     def report(self, node, message: str) -> None:
@@ -215,7 +217,8 @@ class BpmnLinter:
         try:
             self.decisions.get(ref)
         except KeyError:
-            self.report(node, f"decision '{ref}' is not in this deployment")
+            if ref not in self.broken_decisions:  # a DMN file that failed to load says why itself
+                self.report(node, f"decision '{ref}' is not in this deployment")
         mapping = node.get(f"{{{CAMUNDA}}}mapDecisionResult")
         if mapping and mapping not in ("singleEntry", "singleResult", "collectEntries", "resultList"):
             self.report(node, f"unknown camunda:mapDecisionResult '{mapping}'")
@@ -303,11 +306,13 @@ class BpmnLinter:
             self.check_event_subprocesses(sub, top_level=False)
 
 
-def lint_bpmn(files: Iterable[tuple[str, object]], decisions: DecisionRegistry) -> list[Problem]:
-    """Lint parsed BPMN roots ``(filename, lxml root)`` against the bundle's decisions."""
+def lint_bpmn(files: Iterable[tuple[str, object]], decisions: DecisionRegistry,
+              broken_decisions: frozenset[str] = frozenset()) -> list[Problem]:
+    """Lint parsed BPMN roots ``(filename, lxml root)`` against the bundle's decisions
+    (``broken_decisions``: declared in a DMN file that did not load, already reported)."""
     files = list(files)
     process_ids = {p.get("id") for _, root in files for p in root.iter(f"{{{BPMN}}}process")}
     problems: list[Problem] = []
     for filename, root in files:
-        problems.extend(BpmnLinter(filename, root, decisions, process_ids).run())
+        problems.extend(BpmnLinter(filename, root, decisions, process_ids, broken_decisions).run())
     return problems
