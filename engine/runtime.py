@@ -58,6 +58,14 @@ class NotWaitingForMessage(PathwayStateError):
     pass
 
 
+class MessagePayloadMissing(Exception):
+    """A message was correlated without a variable its waiting catch events declare (``payload``)."""
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        self.message, self.missing = message, missing
+        super().__init__(f"message '{message}' must carry {', '.join(missing)}")
+
+
 @dataclass(frozen=True)
 class FiredTimer:
     element_id: str
@@ -181,17 +189,31 @@ class PathwayRuntime:
 
     def waiting_messages(self) -> list[str]:
         """Messages the pathway would accept now: waiting catch events and event sub-process triggers."""
-        names = set()
+        return sorted({name for name, _ in self.waiting_catchers()})
+
+    def waiting_catchers(self) -> set[tuple[str, str]]:
+        """(message name, catching element id) of every catch event that would take a message now."""
+        catchers = set()
         for task in self.workflow.event_manager.tasks.values():
             definition = getattr(task.task_spec, "event_definition", None)
             parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-            names.update(d.name for d in parts if isinstance(d, PathwayMessage) and task.has_state(TaskState.WAITING))
+            if task.has_state(TaskState.WAITING):
+                catchers.update((d.name, task.task_spec.bpmn_id) for d in parts if isinstance(d, PathwayMessage))
         if not self.workflow.is_completed() and not self._interrupted():
             for spec_name in self.workflow.spec.start.trigger_specs:
                 for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events:
                     if isinstance(start.event_definition, PathwayMessage):
-                        names.add(start.event_definition.name)
-        return sorted(names)
+                        catchers.add((start.event_definition.name, start.bpmn_id))
+        return catchers
+
+    def required_payload(self, name: str) -> list[str]:
+        """The variables a message must carry now: what its waiting catch events declare."""
+        model = self.bundle.model
+        if model is None:
+            return []
+        declared = {(c.message, c.element.id): c.payload or [] for c in model.catchers}
+        waiting = {element for message, element in self.waiting_catchers() if message == name}
+        return sorted({v for element in waiting for v in declared.get((name, element), [])})
 
     # -- changes -----------------------------------------------------------------------------
     def _interrupted(self) -> bool:
@@ -226,6 +248,9 @@ class PathwayRuntime:
     def correlate_message(self, name: str, variables: dict[str, Any] | None = None) -> None:
         if name not in self.waiting_messages():
             raise NotWaitingForMessage(f"the pathway is not waiting for message '{name}'")
+        missing = [v for v in self.required_payload(name) if (variables or {}).get(v) is None]
+        if missing:
+            raise MessagePayloadMissing(name, missing)
         process_variables(self.workflow).update(variables or {})
         payload = {"payload": {"variables": dict(variables or {})}, "result_var": None}
         with _execution():

@@ -9,8 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..forms import FormValidationError, check_plain_data, validate_submission
-from ..runtime import ExecutionError, NotWaitingForMessage, PathwayRuntime, PathwayStateError
+from ..forms import FieldError, FormValidationError, check_plain_data, validate_submission
+from ..runtime import (
+    ExecutionError,
+    MessagePayloadMissing,
+    NotWaitingForMessage,
+    PathwayRuntime,
+    PathwayStateError,
+)
 from ..store import (
     Instance,
     Patient,
@@ -141,13 +147,18 @@ class PathwayService:
                           variables: dict[str, Any] | None = None) -> dict[str, Any]:
         _check_data(variables)
         self.catch_up(instance_id)
-        with self.ctx.write() as session:
-            instance = self.ctx.lock(session, instance_id)
-            require_running(instance)
-            return change_and_save(
-                self.ctx, session, instance, lambda runtime: runtime.correlate_message(message, variables),
-                actor=actor, action="message.correlate", conflicts=(NotWaitingForMessage,),
-                details={"message": message, "variables": sorted((variables or {}).keys())})
+        try:
+            with self.ctx.write() as session:
+                instance = self.ctx.lock(session, instance_id)
+                require_running(instance)
+                return change_and_save(
+                    self.ctx, session, instance, lambda runtime: runtime.correlate_message(message, variables),
+                    actor=actor, action="message.correlate", conflicts=(NotWaitingForMessage,),
+                    details={"message": message, "variables": sorted((variables or {}).keys())})
+        except MessagePayloadMissing as exc:
+            errors = [FieldError(name, "required", f"message '{message}' must carry '{name}' (its declared payload)")
+                      for name in exc.missing]
+            raise InvalidInput(str(exc), errors) from exc
 
 
 def _check_data(variables: dict[str, Any] | None) -> None:
