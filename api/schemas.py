@@ -62,8 +62,23 @@ class DefinitionOut(Open):
     deployedBy: str | None = None
 
 
+class VerificationFinding(BaseModel):
+    file: str
+    element: str
+    message: str
+    severity: str
+
+
+class VerificationOut(BaseModel):
+    mode: str = Field(description="The site setting PATHWAY_VERIFY_ON_DEPLOY: warn or refuse (absent when off)")
+    states: int
+    exhaustive: bool
+    findings: list[VerificationFinding]
+
+
 class DeployedOut(DefinitionOut):
     created: bool
+    verification: VerificationOut | None = None
 
 
 class DefinitionList(BaseModel):

@@ -4,7 +4,7 @@ Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`
 ``SimulatedClock``, enrols a patient and then plays its steps in order:
 
 - ``complete: <elementId>`` with ``with: {field: value}`` answers (merged over
-  ``_defaults.yaml``; ``null`` removes a default) completes the one ready task of that BPMN
+  ``_defaults.yaml`` unless the scenario says ``defaults: false``; ``null`` removes a default) completes the one ready task of that BPMN
   element; with ``rejected: [field, ...]`` the submission must be refused for those fields;
 - ``at: <time>`` moves the clock and fires every timer that became due, in due order;
 - ``message: <name>`` with ``variables:`` correlates a message (e.g. ``RedFlagReported``);
@@ -13,6 +13,10 @@ Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`
   decision results, status, the defaults a ready task's form shows (``form_defaults:
   {element: {field: value}}``) and pathway variables (``variables: {name: value}``); a
   value written as a time (``dose1+P6M``, ``today``) means that date.
+
+A counterexample written by ``pathway verify`` names the folder it was found in (``files:``,
+relative to the repository; ``lint: false`` when that model breaks a static check) and writes
+every answer out (``defaults: false``).
 
 A scenario may run at a site with its own policy: ``site_policy: {siteId: X, <SitePolicy output>:
 value}`` adds that SitePolicy row (the default row's values with these overrides) to the
@@ -59,9 +63,9 @@ DEFAULTS: dict[str, dict[str, Any]] = load_yaml(SCENARIOS / "_defaults.yaml")
 SCENARIO_FILES = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("_"))
 
 
-def bundle_files() -> dict[str, bytes]:
+def bundle_files(*folders: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for folder in (ROOT / "pathways", ROOT / "dmn"):
+    for folder in folders or (ROOT / "pathways", ROOT / "dmn"):
         for path in sorted(folder.glob("*")):
             if path.suffix in (".bpmn", ".dmn"):
                 files[path.name] = path.read_bytes()
@@ -100,13 +104,13 @@ def with_site_policy(files: dict[str, bytes], row: dict[str, Any]) -> dict[str, 
 
 # -- the runner ------------------------------------------------------------------------------------
 class Scenario:
-    def __init__(self, spec: dict[str, Any], svc: Service, clock: SimulatedClock) -> None:
+    def __init__(self, spec: dict[str, Any], svc: Service, clock: SimulatedClock, key: str = KEY) -> None:
         self.spec = spec
         self.svc = svc
         self.clock = clock
         self.start = clock.now()
         self.anchors: dict[str, datetime] = {"start": self.start, "fracture": _midnight(self.start.date())}
-        self.pid = svc.enroll(KEY, actor=ACTOR, variables=spec.get("variables") or {})
+        self.pid = svc.enroll(key, actor=ACTOR, variables=spec.get("variables") or {})
 
     # times and values
     def instant(self, text: Any) -> datetime:
@@ -190,7 +194,8 @@ class Scenario:
                 self.anchors[name] = self.instant(value)
         if "complete" in step:
             element = step["complete"]
-            answers = {**DEFAULTS.get(element, {}), **(step.get("with") or {})}
+            defaults = DEFAULTS.get(element, {}) if self.spec.get("defaults", True) else {}
+            answers = {**defaults, **(step.get("with") or {})}
             answers = {k: self.answer(v) for k, v in answers.items() if v is not None}
             task = self.one_ready(element)
             if "rejected" in step:
@@ -230,6 +235,8 @@ class Scenario:
         if "status" in expect:
             assert pathway["status"] == expect["status"], f"status {pathway['status']}"
         timers = {t["elementId"] for t in pathway["timers"]}
+        if "timers" in expect:
+            assert timers == set(expect["timers"]), f"pending timers {sorted(timers)} != {sorted(expect['timers'])}"
         for element in expect.get("timers_include") or []:
             assert element in timers, f"timer '{element}' should be pending; pending: {sorted(timers)}"
         for element in expect.get("timers_exclude") or []:
@@ -312,17 +319,24 @@ def test_scenario_files_exist() -> None:
         assert spec.get("name") and spec.get("steps"), f"{path.name}: needs a name and steps"
 
 
-@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
-def test_scenario(path: Path, files: dict[str, bytes], session_factory: sessionmaker[Session]) -> None:
-    spec = load_yaml(path)
-    start = spec.get("start", "2026-03-02T09:00:00Z")
+def run_scenario(spec: dict[str, Any], files: dict[str, bytes], session_factory: sessionmaker[Session]) -> None:
+    """Deploy ``files`` (or the folder a scenario names with ``files:``, relative to the repository,
+    as the verifier writes its counterexamples) and play the scenario."""
+    if spec.get("files"):
+        files = bundle_files(ROOT / spec["files"])
+    start = spec.get("start") or "2026-03-02T09:00:00Z"
     start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start).replace("Z", "+00:00"))
     clock = SimulatedClock(start if start.tzinfo else start.replace(tzinfo=UTC))
     svc = Service(session_factory, clock)
     if spec.get("site_policy"):
         files = with_site_policy(files, spec["site_policy"])
-    svc.deploy(files, actor="lead:scenario")
-    Scenario(spec, svc, clock).run()
+    deployed = svc.deploy(files, actor="lead:scenario", lint=spec.get("lint", True))
+    Scenario(spec, svc, clock, deployed["key"]).run()
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+def test_scenario(path: Path, files: dict[str, bytes], session_factory: sessionmaker[Session]) -> None:
+    run_scenario(load_yaml(path), files, session_factory)
 
 
 # -- safety properties -----------------------------------------------------------------------------

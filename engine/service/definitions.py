@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..models.bundle import load_bundle
+from ..problems import ModelError
 from ..store import Definition, add_audit, get_definition, list_definitions, store_definition
+from ..verify.on_deploy import check, mode_from_env, split_safety
 from .context import ServiceContext
 from .errors import NotFound
 
@@ -18,13 +20,21 @@ def definition_view(row: Definition) -> dict[str, Any]:
 
 class DefinitionService:
     ctx: ServiceContext
+    verify_on_deploy: str | None = None  # off | warn | refuse; None: PATHWAY_VERIFY_ON_DEPLOY
 
-    def deploy(self, files: Mapping[str, bytes | str], *, actor: str, key: str | None = None) -> dict[str, Any]:
+    def deploy(self, files: Mapping[str, bytes | str], *, actor: str, key: str | None = None,
+               lint: bool = True) -> dict[str, Any]:
         """Lint, parse and store a bundle; the same content twice is one version, not two.
 
-        Raises ``ModelError`` (with every finding) before anything is written.
+        Raises ``ModelError`` (with every finding) before anything is written. Safety property
+        files (``*.safety.yaml``) are checked by the verifier when the site runs it at deploy.
         """
-        bundle = load_bundle(files, key=key)
+        files, safety = split_safety(files)
+        # lint=False: only for replaying a verifier counterexample on a model the checks refuse
+        bundle = load_bundle(files, key=key, lint=lint)
+        verification = check(files, safety, self.verify_on_deploy or mode_from_env())
+        if verification.mode == "refuse" and any(p.is_error for p in verification.findings):
+            raise ModelError(verification.findings)
         specs = bundle.spec_state()
         with self.ctx.write() as session:
             row, created = store_definition(
@@ -37,6 +47,8 @@ class DefinitionService:
                                    "files": sorted(bundle.sources)})
             session.flush()
             result = {**definition_view(row), "created": created}
+        if verification.mode != "off":
+            result["verification"] = verification.summary()
         self.ctx.remember(result["id"], bundle)
         return result
 

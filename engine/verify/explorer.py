@@ -1,0 +1,547 @@
+"""Exhaustive exploration of a pathway on the real engine (SpiffWorkflow with our FEEL, decisions
+and clock), breadth first, so the first path found to a violation is a shortest one.
+
+From each state the explorer tries every ready user task with each decisive answer
+(:mod:`.domains`), every message the pathway waits for with each decisive payload, and moving the
+clock to the next instant something is due (a timer, or just past a property's deadline). States
+are identified by control position, live variables (dates as days from today), pending timers and
+deadlines as offsets from now, and the state of every property monitor; a repeated state is not
+explored again, so cycles (a 6-monthly dose) close.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+
+from ..analysis.decisioninfo import decision_reads
+from ..analysis.model import properties as element_properties
+from ..clock import SimulatedClock
+from ..forms import FormValidationError, validate_submission
+from ..isotime import IsoDuration, parse_duration
+from ..models.bundle import Bundle
+from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
+from .domains import Domains, Field, answer_variants, form_fields
+from .events import Event, step_events, task_states
+from .liveness import DECISION, Liveness
+from .properties import Monitor, Property, StepFacts, observe, overdue
+from .snapshot import Snapshots
+from .tracks import Group
+
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_MISSING = object()
+
+
+@dataclass
+class Options:
+    start: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    horizon: IsoDuration = field(default_factory=lambda: parse_duration("P10Y"))
+    max_states: int = 500_000
+    event_subprocess_instances: int = 1  # non-interrupting event sub-processes running at once, at most
+    progress: Callable[[Progress], None] | None = None
+
+
+@dataclass
+class Progress:
+    states: int
+    frontier: int
+    transitions: int
+    findings: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # "start", "complete", "message", "time"
+    element: str | None
+    values: dict[str, Any] | None
+    at: datetime
+    events: tuple[Event, ...] = ()
+
+
+@dataclass
+class Node:
+    step: Step
+    parent: Node | None
+    depth: int
+
+    def trail(self) -> list[Step]:
+        steps, node = [], self
+        while node is not None:
+            steps.append(node.step)
+            node = node.parent
+        return steps[::-1]
+
+
+@dataclass
+class Finding:
+    check: str  # "silent", "endpoint", "escalation", "property", "runtime"
+    file: str
+    element: str  # an element id, or a property id
+    message: str
+    trail: list[Step] | None = None
+    prop: Property | None = None
+    state: dict[str, Any] | None = None  # ready tasks, pending timers and status at the end of the trail
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.element}"
+
+
+@dataclass
+class Result:
+    states: int = 0
+    transitions: int = 0
+    at_horizon: int = 0
+    capped: bool = False
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+    deepest: int = 0
+
+
+class Explorer:
+    def __init__(self, bundle: Bundle, properties: list[Property], options: Options | None = None,
+                 group: Group | None = None) -> None:
+        if bundle.model is None:
+            raise ValueError("the bundle has no pathway model")
+        self.bundle = bundle
+        self.model = bundle.model
+        self.properties = properties
+        self.options = options or Options()
+        self.group = group
+        self.members: set[tuple[str, str]] | None = group.elements if group else None
+        self.relevant: set[str] | None = group.reads if group else None
+        self.ids_in_group: set[str] | None = {k[1] for k in self.members} if self.members is not None else None
+        self.domains = Domains(self.model)
+        self.liveness = Liveness(self.model)
+        self.snapshots = Snapshots(bundle)
+        self.fields: dict[str, list[Field]] = {}
+        self.endpoints = self._endpoints()
+        self.event_subprocesses = self._event_subprocesses()
+        self.horizon_end = self.options.horizon.add_to(self.options.start, UTC)
+        self.result = Result()
+        self._seen_findings: set[tuple[str, str, str]] = set()
+        self._ready_trails: dict[tuple[str, str], list[Step]] = {}
+        self._decision_inputs: dict[str, tuple[str, ...]] = {}
+        self._results: dict[str, list[str]] = {}
+        self._started_at: set[tuple] = set()
+        self.handler_reads, self.interrupting = self._handlers()
+        self._decisions_cache: dict[tuple, Any] = {}
+
+    # -- the search ----------------------------------------------------------------------------
+    def run(self) -> Result:
+        began = time.perf_counter()
+        seen: set[tuple] = set()
+        frontier: deque[tuple[Node, bytes, datetime, Monitor]] = deque()
+        for variables in self._start_variants():
+            clock = SimulatedClock(self.options.start)
+            try:
+                runtime = PathwayRuntime.start(self.bundle, clock, variables)
+            except (ExecutionError, PathwayStateError) as exc:
+                self._finding("runtime", "-", "-", f"the pathway cannot start with {variables}: {exc}", None)
+                continue
+            node = Node(Step("start", None, variables, clock.now()), None, 0)
+            monitor = Monitor()
+            self._after_step(node, runtime, monitor, task_states(runtime.workflow), {}, frontier, seen, clock)
+        last_report = 0.0
+        while frontier:
+            if len(seen) >= self.options.max_states:
+                self.result.capped = True
+                break
+            node, snapshot, now, monitor = frontier.popleft()
+            self._expand(node, snapshot, now, monitor, frontier, seen)
+            if self.options.progress and time.perf_counter() - last_report > 0.5:
+                last_report = time.perf_counter()
+                self.options.progress(Progress(len(seen), len(frontier), self.result.transitions,
+                                               len(self.result.findings), last_report - began))
+        self.result.states = len(seen)
+        self.result.seconds = time.perf_counter() - began
+        self.result.findings.extend(self._static_escalations())
+        if self.options.progress:
+            self.options.progress(Progress(len(seen), 0, self.result.transitions, len(self.result.findings),
+                                           self.result.seconds))
+        return self.result
+
+    def _expand(self, node: Node, snapshot: bytes, now: datetime, monitor: Monitor,
+                frontier: deque, seen: set) -> None:
+        clock = SimulatedClock(now)
+        runtime = self.snapshots.restore(snapshot, clock)
+        before = task_states(runtime.workflow)
+        for action in self._actions(runtime, now, monitor, before):
+            clock = SimulatedClock(now)
+            branch = self.snapshots.restore(snapshot, clock)
+            try:
+                step = self._apply(branch, action, clock)
+            except (ExecutionError, PathwayStateError) as exc:
+                child = Node(Step(action[0], action[1], action[2], clock.now()), node, node.depth + 1)
+                self._finding("runtime", self._file_of(action[1]), action[1] or "-",
+                              f"the engine refused the step: {exc}", child)
+                continue
+            except FormValidationError:
+                continue  # an answer the form refuses is not a step a user can take
+            self.result.transitions += 1
+            child = Node(step, node, node.depth + 1)
+            self._after_step(child, branch, monitor.copy(), task_states(branch.workflow), before, frontier, seen, clock)
+
+    def _after_step(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, after: dict, before: dict,
+                    frontier: deque, seen: set, clock: SimulatedClock) -> None:
+        events = step_events(before, after)
+        node.step = Step(node.step.kind, node.step.element, node.step.values, node.step.at, tuple(events))
+        now = clock.now()
+        ended = runtime.status != "running"
+        facts = StepFacts(events, node.step.element if node.step.kind == "message" else None, ended,
+                          runtime.data, now, clock)
+        for breach in observe(self.properties, monitor, facts):
+            self._finding("property", breach.property.file, breach.property.id, breach.message, node,
+                          breach.property, runtime)
+        if node.step.kind == "time":
+            for breach in overdue(self.properties, monitor, now):
+                self._finding("property", breach.property.file, breach.property.id, breach.message, node,
+                              breach.property, runtime)
+                monitor.pending.pop(breach.property.id, None)
+        for event in events:
+            self._step_checks(event, node, runtime)
+        if ended:
+            return
+        silent = self._silent(runtime, after)
+        if silent is not None:
+            self._finding("silent", silent[0], silent[1],
+                          f"the patient is left with no task and no timer on this track (it waits on: "
+                          f"{', '.join(silent[2]) or 'nothing'})", node, runtime=runtime)
+            return
+        key = self._key(runtime, after, monitor, now)
+        if key in seen:
+            return
+        seen.add(key)
+        self.result.deepest = max(self.result.deepest, node.depth)
+        frontier.append((node, self.snapshots.take(runtime), now, monitor))
+
+    # -- actions -------------------------------------------------------------------------------
+    def _actions(self, runtime: PathwayRuntime, now: datetime, monitor: Monitor, views: dict) -> list[tuple]:
+        actions: list[tuple] = []
+        today = runtime.clock.today()
+        for task in runtime.ready_human_tasks():
+            view = views.get(UUID(task["id"]))
+            if view is not None and not self._mine(view.file, view.element):
+                continue
+            element = task["elementId"]
+            defaults = task.get("defaults") or {}
+            for values in answer_variants(self.domains, self._fields(element), today, defaults, self.relevant):
+                actions.append(("complete", element, values, task))
+        running = self._running_event_subprocesses(runtime)
+        catchers = runtime.waiting_catchers()
+        control = tuple(sorted(v.element for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)))
+        for name in runtime.waiting_messages():
+            if self.ids_in_group is not None and not any(m == name and e in self.ids_in_group for m, e in catchers):
+                continue
+            esp = self.event_subprocesses.get(name)
+            if esp is not None and sum(running.values()) >= self.options.event_subprocess_instances:
+                continue  # the bound: this many event sub-processes run at once, at most
+            if esp is not None or name in self.interrupting:
+                # an event sub-process starts once per control position and per value of what it reads
+                seen_key = (name, control, tuple((v, _abstract(runtime.data.get(v), today, now))
+                                                  for v in sorted(self.handler_reads.get(name, ()))))
+                if seen_key in self._started_at:
+                    continue
+                self._started_at.add(seen_key)
+            for payload in self._payload_variants(runtime.required_payload(name)):
+                actions.append(("message", name, payload, None))
+        group_timers = [(due, element) for due, element in runtime.pending_timers()
+                        if self.ids_in_group is None or element in self.ids_in_group]
+        instants = [due for due, _ in group_timers] + [d + timedelta(seconds=1) for d in monitor.deadlines()]
+        later = [t for t in instants if t > now]
+        if later:
+            target = min(later)
+            if target <= self.horizon_end:
+                actions.append(("time", None, None, target))
+            else:
+                self.result.at_horizon += 1
+        return actions
+
+    def _mine(self, file: str, element: str) -> bool:
+        return self.members is None or (file, element) in self.members
+
+    def _apply(self, runtime: PathwayRuntime, action: tuple, clock: SimulatedClock) -> Step:
+        kind, element, values, extra = action
+        if kind == "complete":
+            typed = validate_submission(extra["form"] | {"fields": self._with_defaults(extra)}, values)
+            runtime.complete_task(extra["id"], typed)
+            return Step(kind, element, values, clock.now())
+        if kind == "message":
+            runtime.correlate_message(element, values)
+            return Step(kind, element, values, clock.now())
+        clock.set(extra)
+        runtime.fire_due_timers()
+        return Step(kind, None, None, clock.now())
+
+    @staticmethod
+    def _with_defaults(task: dict[str, Any]) -> list[dict[str, Any]]:
+        defaults = task.get("defaults") or {}
+        return [{**f, "default": defaults.get(f["id"])} for f in task["form"]["fields"]]
+
+    def _fields(self, element: str) -> list[Field]:
+        found = self.fields.get(element)
+        if found is None:
+            found = self.fields[element] = form_fields(self.model, element)
+        return found
+
+    def _payload_variants(self, names: list[str]) -> list[dict[str, Any]]:
+        variants: list[dict[str, Any]] = [{}]
+        for name in names:
+            variants = [{**v, name: value} for v in variants for value in self.domains.variable_classes(name)]
+        return variants
+
+    def _start_variants(self) -> list[dict[str, Any]]:
+        """Enrolment variables: each decisive value of the start form's fields and of the declared
+        inputs (e.g. each site the SitePolicy table names, and no site)."""
+        top = self.model.top_process()
+        if top is None:
+            return [{}]
+        start = next((e for e in self.model.children(top) if e.tag == "startEvent" and self.model.form_fields(e)), None)
+        today = self.options.start.date()
+        variants = answer_variants(self.domains, form_fields(self.model, start.id), today, {}) if start else [{}]
+        names = [n.strip() for n in (element_properties(top.node).get("inputs") or "").split(",") if n.strip()]
+        for name in names:
+            variants = variants + [{**v, name: value} for v in variants for value in self.domains.input_values(name)]
+        return variants
+
+    # -- checks --------------------------------------------------------------------------------
+    def _silent(self, runtime: PathwayRuntime, views: dict) -> tuple[str, str, list[str]] | None:
+        """A track of this group that still runs but has no ready task and no pending timer."""
+        mine = [v for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)]
+        if not mine:
+            return None  # the group's tracks have ended (their ends are checked as endpoints)
+        if any(v.human and v.state == TaskState.READY for v in mine):
+            return None
+        timers = {element for _, element in runtime.pending_timers()}
+        if any(v.element in timers for v in mine):
+            return None
+        waits = [v for v in mine if v.state == TaskState.WAITING and v.element not in timers]
+        first = waits[0] if waits else mine[0]
+        return first.file, first.element, sorted({v.element for v in waits})
+
+    def _step_checks(self, event: Event, node: Node, runtime: PathwayRuntime) -> None:
+        if event.kind == "ready" and (event.file, event.element) not in self._ready_trails:
+            self._ready_trails[(event.file, event.element)] = node.trail()
+        if event.kind != "completed":
+            return
+        endpoint = self.endpoints.get((event.file, event.element))
+        if endpoint is not None and not endpoint:
+            self._finding("endpoint", event.file, event.element,
+                          f"a track ends at '{event.element}', which the model does not mark as a clinical "
+                          f"endpoint (extension property clinicalEndpoint)", node, runtime=runtime)
+
+    def _endpoints(self) -> dict[tuple[str, str], str]:
+        """End events that end a track: the top-level process's and its interrupting event
+        sub-processes' ends reached on the main flow -> their clinicalEndpoint text. Ends only reached
+        through a non-interrupting boundary or event sub-process (an escalation, a handled request)
+        close a side branch while the track goes on."""
+        top = self.model.top_process()
+        if top is None:
+            return {}
+        roots = [e.key for e in self.model.children(top) if e.tag == "startEvent"]
+        for esp in self.model.children(top):
+            start = next((c for c in self.model.children(esp) if c.tag == "startEvent"), None) \
+                if esp.is_event_subprocess else None
+            if start is not None and start.node.get("isInterrupting", "true") != "false":
+                roots.append(start.key)
+        main: set[tuple[str, str]] = set()
+        todo = list(roots)
+        while todo:
+            key = todo.pop()
+            if key in main:
+                continue
+            main.add(key)
+            todo.extend(self.model.succ.get(key, []))
+            todo.extend(b.key for b in self.model.boundaries.get(key, []) if b.node.get("cancelActivity") != "false")
+        return {key: element_properties(self.model.elements[key].node).get("clinicalEndpoint", "")
+                for key in main if self.model.elements[key].tag == "endEvent"
+                and self.model.elements[key].event_kind not in ("error", "escalation")}
+
+    def _event_subprocesses(self) -> dict[str, str]:
+        """Message name -> id of the non-interrupting event sub-process it starts."""
+        found = {}
+        for catcher in self.model.catchers:
+            element = catcher.element
+            if element.tag == "startEvent" and element.scope is not None and element.scope.is_event_subprocess \
+                    and element.node.get("isInterrupting") == "false":
+                found[catcher.message] = element.scope.id
+        return found
+
+    def _handlers(self) -> tuple[dict[str, set[str]], set[str]]:
+        """Per message that starts an event sub-process: the names the sub-process reads; and the
+        messages that start interrupting ones."""
+        from .tracks import _esp_track
+
+        reads: dict[str, set[str]] = {}
+        interrupting: set[str] = set()
+        for catcher in self.model.catchers:
+            scope = catcher.element.scope
+            if catcher.element.tag == "startEvent" and scope is not None and scope.is_event_subprocess:
+                track = _esp_track(self.model, scope)
+                reads[catcher.message] = track.reads
+                if track.interrupting:
+                    interrupting.add(catcher.message)
+        return reads, interrupting
+
+    def _running_event_subprocesses(self, runtime: PathwayRuntime) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for sub in runtime.workflow.subprocesses.values():
+            name = sub.spec.name
+            if name in self.event_subprocesses.values() and any(
+                    t.has_state(_ACTIVE) for t in sub.get_tasks() if getattr(t.task_spec, "bpmn_id", None)):
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def _static_escalations(self) -> list[Finding]:
+        findings = []
+        for element in self.model.elements.values():
+            if element.tag != "userTask":
+                continue
+            if element_properties(element.node).get("escalationExempt"):
+                continue
+            problem = None
+            if not element.attr("dueDate"):
+                problem = "has no due date (camunda:dueDate)"
+            elif not self._escalates(element):
+                problem = ("has no escalation when it is overdue: attach a timer boundary event that leads to a "
+                           "task, or mark it escalationExempt with the reason")
+            if problem:
+                findings.append(Finding("escalation", element.file, element.id, f"user task '{element.id}' {problem}",
+                                        self._ready_trails.get((element.file, element.id))))
+        return findings
+
+    def _escalates(self, task) -> bool:
+        for boundary in self.model.boundaries.get(task.key, []):
+            if boundary.event_kind != "timer":
+                continue
+            seen, todo = set(), [boundary.key]
+            while todo:
+                key = todo.pop()
+                if key in seen:
+                    continue
+                seen.add(key)
+                element = self.model.elements.get(key)
+                if element is not None and element.tag == "userTask":
+                    return True
+                todo.extend(self.model.succ.get(key, []))
+        return False
+
+    def _finding(self, check: str, file: str, element: str, message: str, node: Node | None,
+                 prop: Property | None = None, runtime: PathwayRuntime | None = None) -> None:
+        key = (check, file, element)
+        if key in self._seen_findings:
+            return
+        self._seen_findings.add(key)
+        state = None
+        if runtime is not None:
+            state = {"ready": sorted(t["elementId"] for t in runtime.ready_human_tasks()),
+                     "timers": sorted({element for _, element in runtime.pending_timers()}),
+                     "status": runtime.status}
+        self.result.findings.append(Finding(check, file, element, message, node.trail() if node else None, prop,
+                                            state))
+
+    def _file_of(self, element: str | None) -> str:
+        for e in self.model.elements.values():
+            if e.id == element:
+                return e.file
+        return "-"
+
+    # -- state identity ------------------------------------------------------------------------
+    def _key(self, runtime: PathwayRuntime, views: dict, monitor: Monitor, now: datetime) -> tuple:
+        control = []
+        live: set[str] = set()
+        direct: set[str] = set()
+        for task in runtime.workflow.get_tasks(state=_ACTIVE):
+            view = views.get(task.id)
+            if view is None:
+                continue
+            control.append((task.workflow.spec.name, view.element, view.state))
+            model_key = self.liveness.by_id.get((view.file, view.element))
+            if model_key is not None and self._mine(view.file, view.element):
+                live |= self.liveness.live(model_key)
+                direct |= self.liveness.live_direct(model_key)
+        variables = runtime.data
+        today = runtime.clock.today()
+        data = []
+        for name in sorted(live):
+            if name.startswith(DECISION):
+                decided = self._decided(name[len(DECISION):], variables, runtime.clock, direct, live)
+                if decided is not None:
+                    data.append((name, decided))
+            elif name in direct and name in variables:
+                data.append((name, _abstract(self.domains.abstract(name, variables[name]), today, now)))
+        # time: the order of what is due (timers, property deadlines), not the distances
+        due = [(when, element) for when, element in runtime.pending_timers()
+               if self.ids_in_group is None or element in self.ids_in_group]
+        due += [(when, f"deadline:{prop}") for prop, when in monitor.pending.items()]
+        order: list[tuple[str, ...]] = []
+        for when in sorted({w for w, _ in due}):
+            order.append(tuple(sorted(e for w, e in due if w == when)))
+        seen = tuple(sorted(k for k, v in monitor.seen.items() if v))
+        # several open instances of one task behave as one (e.g. overdue chases nobody answered)
+        return (tuple(sorted(set(control))), tuple(data), tuple(order), seen)
+
+    def _result_names(self, decision: str) -> list[str]:
+        """The variables business rule tasks store this decision's result in."""
+        names = self._results.get(decision)
+        if names is None:
+            names = sorted({e.attr("resultVariable") or decision for e in self.model.elements.values()
+                            if e.tag == "businessRuleTask" and e.attr("decisionRef") == decision}) or [decision]
+            self._results[decision] = names
+        return names
+
+    def _decided(self, decision: str, variables: dict[str, Any], clock: SimulatedClock,
+                 direct: set[str], live: set[str]) -> Any:
+        """What a decision still to run would decide on the live data as it stands: answers only
+        decisions read are kept in the state through those decisions. A decision whose live
+        inputs are all in the state already adds nothing (None)."""
+        inputs = self._decision_inputs.get(decision)
+        if inputs is None:
+            try:
+                found = decision_reads(self.bundle.decisions, self.bundle.decisions.get(decision))
+                inputs = tuple(sorted({path[0] for path in found.paths}))
+            except KeyError:
+                inputs = ()
+            self._decision_inputs[decision] = inputs
+        if all(name in direct or name not in live for name in inputs):
+            return None
+        today = clock.today()
+        context = {n: variables.get(n) for n in inputs if n in live}
+        cache_key = (decision, today, tuple((n, _abstract(v, today, clock.now())) for n, v in context.items()))
+        found = self._decisions_cache.get(cache_key, _MISSING)
+        if found is _MISSING:
+            try:
+                result = self.bundle.decisions.evaluate(decision, context, clock=clock)
+                # seen as its result variables are read: an analgesia plan only as "contains
+                # CALCITONIN or not", a number derived from dates by the thresholds tested on it
+                found = _abstract(tuple(self.domains.abstract(name, result.raw_value)
+                                        for name in self._result_names(decision)), today, clock.now())
+            except Exception as exc:  # noqa: BLE001 - a decision that cannot run yet is a fact too
+                found = ("error", type(exc).__name__)
+            self._decisions_cache[cache_key] = found
+        return found
+
+
+def _abstract(value: Any, today: date, now: datetime) -> Any:
+    """A value as the state key sees it: dates only as before, on or after today (the order of
+    events matters, not their distance), numbers as decimals, records and lists item by item."""
+    if isinstance(value, datetime):
+        return ("at", (value > now) - (value < now))
+    if isinstance(value, date):
+        return ("day", (value > today) - (value < today))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _abstract(v, today, now)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_abstract(v, today, now) for v in value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value

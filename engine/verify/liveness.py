@@ -1,0 +1,203 @@
+"""Which variables can still be read, before being written again, from where a pathway stands.
+
+Two explored states that differ only in variables nothing will read again behave the same, so the
+explorer identifies states by their control position plus the *live* variables. This is the
+classic backward live-variable analysis over the pathway's flow graph: a variable is live at an
+element if some path from it reads the variable before any element on the path writes it for
+certain (a required answer, a decision result, a declared payload).
+
+The graph follows sequence flows, boundary events, sub-process and called-process bodies, the
+continuation after a finished scope, error and escalation catchers, and the event sub-processes
+of every enclosing scope (which may start at any time). A thrown signal leads nowhere here: its
+catchers only matter while they wait, and then they are active elements of the state themselves.
+A business rule task reads its decision's inputs and, as ``DECISION + id``, the decision itself.
+"""
+
+from __future__ import annotations
+
+from ..analysis import PathwayModel
+from ..analysis.model import Element, Key
+
+DECISION = "decision:"  # prefix of a decision's id among the live names
+_MAX_PASSES = 500
+
+Node = Key | tuple[str, str, str]
+
+
+class Liveness:
+    def __init__(self, model: PathwayModel) -> None:
+        self.model = model
+        self.edges: dict[Node, set[Node]] = {}
+        self.side: dict[Node, set[Node]] = {}  # boundary events and event sub-processes: before any write
+        self._build()
+        reads: dict[Node, set[str]] = {}
+        direct: dict[Node, set[str]] = {}  # read by a condition, timer, due date or default itself
+        for read in model.reads:
+            names = {path[0] for path in read.paths}
+            reads.setdefault(read.at.key, set()).update(names)
+            if read.element.tag == "businessRuleTask" and read.what.startswith("decision"):
+                reads[read.at.key].add(DECISION + (read.element.attr("decisionRef") or ""))
+            else:
+                direct.setdefault(read.at.key, set()).update(names)
+        self.kills: dict[Node, set[str]] = {
+            key: {w.name for w in writes if w.definite} for key, writes in model.writes.items()}
+        for catch, names in self._signal_kills().items():
+            self.kills.setdefault(catch, set()).update(names)
+        self.by_id: dict[tuple[str, str], Key] = {(e.file, e.id): e.key for e in model.elements.values()}
+        self._live = self._solve(reads)
+        self._live_direct = self._solve(direct)
+
+    def live(self, key: Key) -> frozenset[str]:
+        """Names a path from the element (itself included) reads before writing them, decisions
+        (``DECISION + id``) and their inputs included."""
+        return self._live.get(key, frozenset())
+
+    def live_direct(self, key: Key) -> frozenset[str]:
+        """The live names some condition, timer, due date or default will read itself."""
+        return self._live_direct.get(key, frozenset())
+
+    def _solve(self, reads: dict[Node, set[str]]) -> dict[Node, frozenset[str]]:
+        nodes = (set(self.edges) | set(self.side) | set(reads)
+                 | {t for edges in (self.edges, self.side) for targets in edges.values() for t in targets})
+        live_in: dict[Node, frozenset[str]] = {n: frozenset() for n in nodes}
+        for _ in range(_MAX_PASSES):
+            changed = False
+            for node in nodes:
+                out: set[str] = set()
+                for target in self.edges.get(node, ()):
+                    out |= live_in[target]
+                side: set[str] = set()
+                for target in self.side.get(node, ()):
+                    side |= live_in[target]
+                value = frozenset(reads.get(node, set()) | side | (out - self.kills.get(node, set())))
+                if value != live_in[node]:
+                    live_in[node] = value
+                    changed = True
+            if not changed:
+                break
+        return live_in
+
+    def _signal_kills(self) -> dict[Key, set[str]]:
+        """A signal catch is reached only after a throw, so what the throwing scope wrote for
+        certain between its start and the throw is fresh there: older values of those names are
+        dead at the catch (e.g. a red-flag triage handed back to an interrupted track)."""
+        model = self.model
+        fresh: dict[str, set[str] | None] = {}
+        for element in model.elements.values():
+            if element.tag != "intermediateThrowEvent" or element.event_kind != "signal" or element.scope is None:
+                continue
+            written = _written_before(model, element)
+            name = _signal_ref(element)
+            fresh[name] = written if fresh.get(name) is None else fresh[name] & written
+        kills: dict[Key, set[str]] = {}
+        for element in model.elements.values():
+            if element.event_kind == "signal" and element.tag in ("intermediateCatchEvent", "boundaryEvent"):
+                names = fresh.get(_signal_ref(element))
+                if names:
+                    kills[element.key] = set(names)
+        return kills
+
+    # -- the graph -----------------------------------------------------------------------------
+    def _edge(self, source: Node, target: Node) -> None:
+        self.edges.setdefault(source, set()).add(target)
+
+    def _side(self, source: Node, target: Node) -> None:
+        self.side.setdefault(source, set()).add(target)
+
+    def _build(self) -> None:
+        model = self.model
+        callers: dict[str, list[Element]] = {}
+        for element in model.elements.values():
+            if element.tag == "callActivity" and model.called(element) is not None:
+                callers.setdefault(model.called(element).id, []).append(element)
+        catchers: dict[tuple[str, str], list[Key]] = {}
+        for element in model.elements.values():
+            kind = element.event_kind
+            if kind in ("error", "escalation") and element.tag == "boundaryEvent":
+                catchers.setdefault((kind, _ref_name(element)), []).append(element.key)
+        for source, targets in model.succ.items():
+            for target in targets:
+                self._edge(source, target)
+        for host, boundaries in model.boundaries.items():
+            for boundary in boundaries:
+                self._side(host, boundary.key)
+        for element in model.elements.values():
+            if element.tag == "sequenceFlow":
+                continue
+            scope = element.scope
+            if scope is not None:  # while inside a scope, its event sub-processes may start
+                self._side(element.key, ("scope", scope.file, scope.id))
+            if element.tag in ("subProcess", "transaction", "process"):
+                for child in model.children(element):
+                    if child.is_event_subprocess:
+                        self._edge(("scope", element.file, element.id), child.key)
+                if element.scope is not None:
+                    self._edge(("scope", element.file, element.id), ("scope", element.scope.file, element.scope.id))
+            if element.tag in ("subProcess", "transaction"):
+                for child in model.children(element):
+                    if child.tag == "startEvent":
+                        self._edge(element.key, child.key)
+            if element.tag == "callActivity":
+                called = model.called(element)
+                if called is not None:
+                    for child in model.children(called):
+                        if child.tag == "startEvent":
+                            self._edge(element.key, child.key)
+            if element.tag == "endEvent" and scope is not None:
+                kind = element.event_kind
+                if kind in ("error", "escalation"):
+                    for target in catchers.get((kind, _ref_name(element)), []):
+                        self._edge(element.key, target)
+                    continue
+                hosts = callers.get(scope.id, []) if scope.tag == "process" else [scope]
+                for host in hosts:
+                    for target in model.succ.get(host.key, []):
+                        self._edge(element.key, target)
+
+
+def _written_before(model: PathwayModel, target: Element) -> set[str]:
+    """Names written for certain on every path from the target's scope start to the target."""
+    scope = target.scope
+    starts = [c.key for c in model.children(scope) if c.tag == "startEvent"]
+    must: dict[Key, set[str] | None] = {}
+    for _ in range(_MAX_PASSES):
+        changed = False
+        for key in [e.key for e in model.children(scope) if e.tag != "sequenceFlow"]:
+            preds = model.pred.get(key, [])
+            ins = [must.get(p) for p in preds]
+            known = [x for x in ins if x is not None]
+            if key in starts:
+                value: set[str] | None = set()
+            elif not known:
+                value = None
+            else:
+                value = set.intersection(*known)
+            if value is not None:
+                value = value | {w.name for w in model.writes.get(key, []) if w.definite}
+            if value != must.get(key):
+                must[key] = value
+                changed = True
+        if not changed:
+            break
+    reaching = [must.get(p) for p in model.pred.get(target.key, [])]
+    known = [x for x in reaching if x is not None]
+    return set.intersection(*known) if known else set()
+
+
+def _signal_ref(element: Element) -> str:
+    for child in element.node:
+        if isinstance(child.tag, str) and child.tag.endswith("signalEventDefinition"):
+            return child.get("signalRef") or ""
+    return ""
+
+
+def _ref_name(element: Element) -> str:
+    for child in element.node:
+        if isinstance(child.tag, str) and child.tag.endswith("EventDefinition"):
+            ref = child.get("errorRef") or child.get("escalationRef") or ""
+            root = element.node.getroottree().getroot()
+            for node in root.iter():
+                if isinstance(node.tag, str) and node.get("id") == ref:
+                    return node.get("errorCode") or node.get("escalationCode") or node.get("name") or ref
+            return ref
+    return ""

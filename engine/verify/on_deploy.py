@@ -1,0 +1,69 @@
+"""The verifier at deploy, as a site setting (``PATHWAY_VERIFY_ON_DEPLOY``):
+
+- ``off`` (the default): the static checks only (they always run, in ``load_bundle``);
+- ``warn``: explore too; violations are returned with the deployment for the lead to read;
+- ``refuse``: explore too; any violation refuses the deployment, each finding named by file and
+  element with its shortest path, in the Modeler's error text as in our API.
+
+The exploration at deploy is bounded (``PATHWAY_VERIFY_MAX_STATES`` per track group, default
+20000) and runs in the serving process; a bound hit is reported, never taken as a pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..problems import Problem
+from .explorer import Options
+from .report import describe
+from .verifier import SAFETY_SUFFIX, verify
+
+MODES = ("off", "warn", "refuse")
+
+
+@dataclass
+class DeployCheck:
+    mode: str
+    findings: list[Problem] = field(default_factory=list)
+    states: int = 0
+    exhaustive: bool = True
+
+    def summary(self) -> dict:
+        return {"mode": self.mode, "states": self.states, "exhaustive": self.exhaustive,
+                "findings": [p.to_dict() for p in self.findings]}
+
+
+def mode_from_env() -> str:
+    mode = os.environ.get("PATHWAY_VERIFY_ON_DEPLOY", "off").strip().lower() or "off"
+    if mode not in MODES:
+        raise ValueError(f"PATHWAY_VERIFY_ON_DEPLOY must be one of {', '.join(MODES)}, not '{mode}'")
+    return mode
+
+
+def split_safety(files: Mapping[str, bytes | str]) -> tuple[dict[str, bytes | str], dict[str, str]]:
+    """The model files, and the safety property files deployed beside them."""
+    models = {n: c for n, c in files.items() if not n.endswith(SAFETY_SUFFIX)}
+    safety = {n: c.decode("utf-8-sig") if isinstance(c, bytes) else c
+              for n, c in files.items() if n.endswith(SAFETY_SUFFIX)}
+    return models, safety
+
+
+def check(files: Mapping[str, bytes | str], safety: Mapping[str, str], mode: str) -> DeployCheck:
+    result = DeployCheck(mode)
+    if mode == "off":
+        return result
+    limit = int(os.environ.get("PATHWAY_VERIFY_MAX_STATES", "20000"))
+    data = {n: c.encode() if isinstance(c, str) else c for n, c in files.items()}
+    report = verify(data, safety, Options(max_states=limit), workers=1)
+    result.states, result.exhaustive = report.states, report.exhaustive
+    result.findings = [p for p in report.problems if p.is_error]
+    for finding in report.findings:
+        path = f" (shortest path: {describe(finding.trail)})" if finding.trail else ""
+        result.findings.append(Problem(finding.file, finding.element, finding.message + path))
+    if not report.exhaustive:
+        result.findings.append(Problem("-", "-", f"verification stopped at {limit} states per track: not exhaustive "
+                                                 "(raise PATHWAY_VERIFY_MAX_STATES or run `pathway verify`)",
+                                       severity="warning"))
+    return result

@@ -1,0 +1,311 @@
+"""Safety properties a clinical lead declares next to the diagrams (``pathways/*.safety.yaml``).
+
+Each property has an ``id``, what it ``says`` in clinical words, its ``source``, and one shape:
+
+- **response**: ``after: <event>`` ``expect: <event>`` ``within: P28D`` or ``by: <FEEL date>``
+  [``unless: <event>``] — once the first happens, the second must happen by the deadline on every
+  path (the deadline is inclusive; a path that ends first violates it);
+- **yields**: ``after: <event>`` ``yields: exactly|at least|at most N <event>`` — in the same step;
+- **never**: ``never: <event>``;
+- **precedence**: ``when: <event>`` ``require: <event>`` [``since: <event>``] — the required event
+  must have happened (since the last ``since`` event) whenever the ``when`` event happens.
+
+An event is ``<ElementId> ready|starts|completed|cancelled|ends`` (``ends``: completed or
+cancelled; ``process:ElementId`` when an id is used in two files), ``message <Name>`` or
+``pathway ends``; several joined by ``or``; then optionally ``where <FEEL>`` over the pathway's
+variables after the step (e.g. ``UT_Calcitonin completed where calcitoninPrescribed = true``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import yaml
+
+from .. import feel
+from ..isotime import parse_duration
+from ..problems import Problem
+from .events import Event
+
+VERBS = {"ready": ("ready",), "starts": ("started",), "completed": ("completed",), "cancelled": ("cancelled",),
+         "ends": ("completed", "cancelled")}
+SHAPES = ("after", "never", "when")
+_COUNT = re.compile(r"^(exactly|at least|at most)\s+(\d+)\s+(.+)$")
+
+
+class PropertyError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Atom:
+    kind: str  # "element", "message", "pathway-ends"
+    name: str = ""
+    verbs: tuple[str, ...] = ()
+    process: str | None = None
+
+
+@dataclass
+class Pattern:
+    text: str
+    atoms: list[Atom]
+    where: Any = None  # compiled FEEL, or None
+
+    def elements(self) -> list[Atom]:
+        return [a for a in self.atoms if a.kind == "element"]
+
+
+@dataclass
+class StepFacts:
+    """What a monitor sees of one step."""
+
+    events: list[Event]
+    message: str | None
+    ended: bool  # the pathway is no longer running after the step
+    variables: dict[str, Any]
+    now: datetime
+    clock: Any
+
+    def count(self, pattern: Pattern) -> int:
+        found = 0
+        for atom in pattern.atoms:
+            if atom.kind == "message":
+                found += int(self.message == atom.name)
+            elif atom.kind == "pathway-ends":
+                found += int(self.ended)
+            else:
+                found += sum(1 for e in self.events if e.element == atom.name and e.kind in atom.verbs
+                             and (atom.process is None or atom.process == e.process))
+        if found and pattern.where is not None and self.evaluate(pattern.where) is not True:
+            return 0
+        return found
+
+    def evaluate(self, expression: Any) -> Any:
+        try:
+            return expression.evaluate(self.variables, clock=self.clock)
+        except feel.FeelError:
+            return None
+
+
+@dataclass
+class Property:
+    id: str
+    says: str
+    source: str
+    shape: str  # "response", "yields", "never", "precedence"
+    trigger: Pattern  # after / never / when
+    target: Pattern | None = None  # expect / yields / require
+    unless: Pattern | None = None
+    since: Pattern | None = None
+    within: Any = None  # IsoDuration
+    by: Any = None  # compiled FEEL
+    count: tuple[str, int] | None = None
+    file: str = ""
+
+    def patterns(self) -> list[Pattern]:
+        return [p for p in (self.trigger, self.target, self.unless, self.since) if p is not None]
+
+
+@dataclass
+class Monitor:
+    """The state of every property along one path (part of the explored state)."""
+
+    pending: dict[str, datetime] = field(default_factory=dict)  # response: deadline per property
+    seen: dict[str, bool] = field(default_factory=dict)  # precedence: required event since the reset
+
+    def copy(self) -> Monitor:
+        return Monitor(dict(self.pending), dict(self.seen))
+
+    def key(self, now: datetime) -> tuple:
+        return (tuple(sorted((k, (d - now).total_seconds()) for k, d in self.pending.items())),
+                tuple(sorted(k for k, v in self.seen.items() if v)))
+
+    def deadlines(self) -> list[datetime]:
+        return sorted(self.pending.values())
+
+
+@dataclass(frozen=True)
+class Breach:
+    property: Property
+    message: str
+
+
+def observe(properties: list[Property], monitor: Monitor, step: StepFacts) -> list[Breach]:
+    """Advance the monitor over one step; return the properties the step breaks."""
+    breaches = []
+    for prop in properties:
+        if prop.shape == "never":
+            if step.count(prop.trigger):
+                breaches.append(Breach(prop, f"'{prop.trigger.text}' happened: {prop.says}"))
+        elif prop.shape == "yields":
+            if step.count(prop.trigger):
+                op, wanted = prop.count
+                got = step.count(prop.target)
+                ok = got == wanted if op == "exactly" else got >= wanted if op == "at least" else got <= wanted
+                if not ok:
+                    breaches.append(Breach(prop, f"'{prop.trigger.text}' gave {got} × '{prop.target.text}', "
+                                                 f"expected {op} {wanted}: {prop.says}"))
+        elif prop.shape == "precedence":
+            if prop.since is not None and step.count(prop.since):
+                monitor.seen[prop.id] = False
+            if step.count(prop.target):
+                monitor.seen[prop.id] = True
+            if step.count(prop.trigger) and not monitor.seen.get(prop.id):
+                breaches.append(Breach(prop, f"'{prop.trigger.text}' without '{prop.target.text}' before it: "
+                                             f"{prop.says}"))
+        else:
+            breaches.extend(_response(prop, monitor, step))
+    return breaches
+
+
+def _response(prop: Property, monitor: Monitor, step: StepFacts) -> list[Breach]:
+    if prop.id in monitor.pending and (step.count(prop.target) or (prop.unless and step.count(prop.unless))):
+        del monitor.pending[prop.id]
+    if prop.id not in monitor.pending and step.count(prop.trigger) and not step.count(prop.target):
+        if prop.within is not None:
+            deadline = prop.within.add_to(step.now, step.now.tzinfo)
+        else:
+            value = step.evaluate(prop.by)
+            deadline = _instant(value, step)
+            if deadline is None:
+                return [Breach(prop, f"its deadline '{prop.by.source}' gave {value!r}, not a date")]
+        monitor.pending[prop.id] = deadline
+    if prop.id in monitor.pending and step.ended:
+        return [Breach(prop, f"the pathway ended before '{prop.target.text}': {prop.says}")]
+    return []
+
+
+def overdue(properties: list[Property], monitor: Monitor, now: datetime) -> list[Breach]:
+    """Response properties whose deadline has passed by ``now`` without the expected event."""
+    by_id = {p.id: p for p in properties}
+    return [Breach(by_id[k], f"'{by_id[k].target.text}' had not happened by {d:%Y-%m-%d %H:%M} "
+                             f"(deadline {_deadline_text(by_id[k])} after '{by_id[k].trigger.text}'): "
+                             f"{by_id[k].says}")
+            for k, d in monitor.pending.items() if d < now]
+
+
+def _deadline_text(prop: Property) -> str:
+    return str(prop.within) if prop.within is not None else f"by {getattr(prop.by, 'source', prop.by)}"
+
+
+def _instant(value: Any, step: StepFacts) -> datetime | None:
+    from datetime import date, time
+
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=step.now.tzinfo)
+    return None
+
+
+# -- reading the file ------------------------------------------------------------------------------
+def load_properties(sources: list[tuple[str, str]], elements: dict[str, set[str]]) -> list[Property]:
+    """Properties from ``*.safety.yaml`` files given as (file name, text); ``elements`` maps
+    element id -> the process and sub-process ids it occurs in."""
+    found: list[Property] = []
+    problems: list[Problem] = []
+    for name, text in sources:
+        try:
+            document = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            problems.append(Problem(name, "-", f"not valid YAML: {exc}"))
+            continue
+        if not isinstance(document, dict) or not isinstance(document.get("properties") or [], list):
+            problems.append(Problem(name, "-", "a safety file is a mapping with a 'properties' list"))
+            continue
+        for index, entry in enumerate(document.get("properties") or []):
+            try:
+                found.append(_property(entry, name, elements))
+            except ValueError as exc:
+                where = entry.get("id") if isinstance(entry, dict) and entry.get("id") else f"properties[{index}]"
+                problems.append(Problem(name, str(where), str(exc)))
+    ids = [p.id for p in found]
+    problems.extend(Problem(p.file, p.id, "two properties have this id") for p in found if ids.count(p.id) > 1)
+    if problems:
+        raise PropertyError(problems)
+    return found
+
+
+def _property(entry: Any, filename: str, elements: dict[str, set[str]]) -> Property:
+    if not isinstance(entry, dict) or not entry.get("id"):
+        raise ValueError("a property needs an id")
+    shapes = [k for k in SHAPES if k in entry]
+    if len(shapes) != 1:
+        raise ValueError("a property has exactly one of 'after', 'never' or 'when'")
+    prop = Property(id=str(entry["id"]), says=str(entry.get("says") or ""), source=str(entry.get("source") or ""),
+                    shape="", trigger=_pattern(entry[shapes[0]], elements), file=filename)
+    if not prop.says:
+        raise ValueError("say what the property means clinically ('says')")
+    if shapes[0] == "never":
+        prop.shape = "never"
+    elif shapes[0] == "when":
+        prop.shape = "precedence"
+        if "require" not in entry:
+            raise ValueError("'when' needs 'require'")
+        prop.target = _pattern(entry["require"], elements)
+        prop.since = _pattern(entry["since"], elements) if entry.get("since") else None
+    elif "yields" in entry:
+        prop.shape = "yields"
+        match = _COUNT.match(str(entry["yields"]).strip())
+        if not match:
+            raise ValueError("'yields' reads 'exactly|at least|at most N <event>'")
+        prop.count = (match.group(1), int(match.group(2)))
+        prop.target = _pattern(match.group(3), elements)
+    else:
+        prop.shape = "response"
+        if "expect" not in entry:
+            raise ValueError("'after' needs 'expect' (and 'within' or 'by') or 'yields'")
+        prop.target = _pattern(entry["expect"], elements)
+        prop.unless = _pattern(entry["unless"], elements) if entry.get("unless") else None
+        if ("within" in entry) == ("by" in entry):
+            raise ValueError("a response needs exactly one deadline: 'within: <ISO duration>' or 'by: <FEEL date>'")
+        if "within" in entry:
+            try:
+                prop.within = parse_duration(str(entry["within"]))
+            except ValueError as exc:
+                raise ValueError(f"'within: {entry['within']}' is not an ISO-8601 duration") from exc
+        else:
+            prop.by = _feel(str(entry["by"]))
+    return prop
+
+
+def _pattern(text: Any, elements: dict[str, set[str]]) -> Pattern:
+    raw = str(text).strip()
+    head, _, where = raw.partition(" where ")
+    atoms = [_atom(part.strip(), elements) for part in re.split(r"\s+or\s+", head) if part.strip()]
+    if not atoms:
+        raise ValueError(f"'{raw}' names no event")
+    return Pattern(raw, atoms, _feel(where) if where.strip() else None)
+
+
+def _atom(text: str, elements: dict[str, set[str]]) -> Atom:
+    if text == "pathway ends":
+        return Atom("pathway-ends")
+    words = text.split()
+    if len(words) == 2 and words[0] == "message":
+        return Atom("message", words[1])
+    if len(words) != 2 or words[1] not in VERBS:
+        raise ValueError(f"'{text}' is not an event: write '<ElementId> {'|'.join(VERBS)}', 'message <Name>' "
+                         f"or 'pathway ends'")
+    process, _, element = words[0].rpartition(":")
+    if element not in elements or (process and process not in elements[element]):
+        from ..analysis.names import did_you_mean
+
+        raise ValueError(f"'{words[0]}' is not an element of this pathway" + did_you_mean(element, elements))
+    return Atom("element", element, VERBS[words[1]], process or None)
+
+
+def _feel(text: str) -> Any:
+    try:
+        return feel.parse_expression(feel.strip_wrapper(text))
+    except feel.FeelSyntaxError as exc:
+        raise ValueError(f"'{text}' is not valid FEEL: {exc.message}") from exc
+
+
+def duration_text(delta: timedelta) -> str:
+    return f"P{delta.days}D" if not delta.seconds else f"PT{int(delta.total_seconds())}S"

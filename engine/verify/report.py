@@ -1,0 +1,107 @@
+"""A verification report as a clinical lead reads it (text) and as a tool reads it (JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .explorer import Finding, Step
+from .scenario import dump, scenario
+from .verifier import Report
+
+_TITLES = {
+    "runtime": "The engine cannot take this step",
+    "silent": "A patient is left with nothing to do and nothing scheduled",
+    "endpoint": "A track ends where the model does not say the pathway may end",
+    "property": "A declared safety property is broken",
+    "escalation": "A task nobody is chased for when it is overdue",
+}
+
+
+def bounds(report: Report) -> str:
+    options = report.options
+    horizon = options.horizon if options else "-"
+    parts = [f"{report.states} states explored in {report.seconds:.1f} s",
+             f"horizon {horizon} from enrolment",
+             f"at most {options.event_subprocess_instances if options else 1} event sub-process running at once"]
+    capped = [g.name for g in report.groups if g.result.capped]
+    if not report.groups:
+        parts = ["not explored: fix the errors above first"]
+    elif capped:
+        parts.append(f"NOT EXHAUSTIVE: stopped at {options.max_states} states in {', '.join(capped)}")
+    else:
+        parts.append("exhaustive within these bounds")
+    return "; ".join(parts)
+
+
+def text(report: Report, files: str | None = None, fields: dict[str, list[str]] | None = None) -> str:
+    fields = fields if fields is not None else report.fields
+    lines: list[str] = []
+    for problem in report.problems:
+        lines.append(str(problem))
+    for group in report.groups:
+        r = group.result
+        lines.append(f"track {group.name}: {r.states} states, {r.transitions} steps, "
+                     f"{r.seconds:.1f} s{' (stopped at the state bound)' if r.capped else ''}")
+    if report.properties:
+        lines.append(f"safety properties checked: {', '.join(report.properties)}")
+    for number, finding in enumerate(report.findings, 1):
+        lines.append("")
+        lines.append(f"[{number}] {_TITLES.get(finding.check, finding.check)}")
+        lines.append(f"    {finding.where}: {finding.message}")
+        if finding.trail:
+            lines.append(f"    shortest path ({len(finding.trail)} steps): {describe(finding.trail)}")
+            lines.append("    as a scenario (tests/scenarios/*.yaml):")
+            body = dump(scenario(finding, files, fields, finding.state, not report.errors))
+            lines.extend("      " + line for line in body.rstrip().splitlines())
+    lines.append("")
+    lines.append(bounds(report))
+    lines.append(f"{len(report.errors)} error(s), {len(report.findings)} violation(s), "
+                 f"{len(report.problems) - len(report.errors)} warning(s)")
+    return "\n".join(lines)
+
+
+def as_json(report: Report, files: str | None = None, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    fields = fields if fields is not None else report.fields
+    return {
+        "problems": [p.to_dict() for p in report.problems],
+        "findings": [_finding(f, files, fields, not report.errors) for f in report.findings],
+        "tracks": [{"name": g.name, "states": g.result.states, "transitions": g.result.transitions,
+                    "capped": g.result.capped, "seconds": round(g.result.seconds, 2)} for g in report.groups],
+        "properties": report.properties,
+        "states": report.states,
+        "exhaustive": report.exhaustive,
+        "bounds": {"horizon": str(report.options.horizon) if report.options else None,
+                   "maxStates": report.options.max_states if report.options else None,
+                   "eventSubprocessInstances": report.options.event_subprocess_instances if report.options else None},
+        "seconds": round(report.seconds, 2),
+        "violations": report.violations,
+    }
+
+
+def _finding(finding: Finding, files: str | None, fields: dict[str, list[str]] | None,
+             lint: bool) -> dict[str, Any]:
+    return {"check": finding.check, "file": finding.file, "element": finding.element, "message": finding.message,
+            "steps": len(finding.trail or []),
+            "scenario": scenario(finding, files, fields, finding.state, lint) if finding.trail else None}
+
+
+def describe(trail: list[Step]) -> str:
+    words = []
+    for step in trail:
+        if step.kind == "start":
+            words.append("enrol")
+        elif step.kind == "complete":
+            words.append(f"complete {step.element}")
+        elif step.kind == "message":
+            words.append(f"message {step.element}")
+        else:
+            words.append(f"clock to {step.at:%Y-%m-%d %H:%M}")
+    return " → ".join(words)
+
+
+def problems_text(report: Report, limit: int = 20) -> list[str]:
+    """One line per error and violation, for the Modeler's deploy error text."""
+    lines = [str(p) for p in report.errors]
+    lines += [f"{f.where}: {f.message}" + (f" (path: {describe(f.trail)})" if f.trail else "")
+              for f in report.findings]
+    return lines[:limit] + ([f"… and {len(lines) - limit} more"] if len(lines) > limit else [])

@@ -1,0 +1,174 @@
+"""Tracks of a pathway and which of them can be explored apart.
+
+A *track* is one branch of the top-level process's first parallel split (for the OVCF pathway:
+coordination, bone therapy, the acute phase), with everything it calls, or one top-level event
+sub-process. Two tracks *interfere* when one reads a variable the other writes, or catches a
+signal the other throws; interfering tracks are explored together, as one *group*. An event
+sub-process joins every group it interferes with (it may start at any time in each); an
+interrupting one joins every group, since it can stop any of them.
+
+Exploring groups one at a time is what keeps the search small: the tracks of different groups
+cannot tell each other's states apart, so their product adds nothing a check could see. Every
+check is made per group: the group's own tasks and timers, its own ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..analysis import PathwayModel
+from ..analysis.model import Element, Key
+
+
+@dataclass
+class Track:
+    name: str
+    elements: set[Key] = field(default_factory=set)
+    reads: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    throws: set[str] = field(default_factory=set)
+    catches: set[str] = field(default_factory=set)
+    event_subprocess: Element | None = None
+
+    @property
+    def interrupting(self) -> bool:
+        esp = self.event_subprocess
+        if esp is None:
+            return False
+        start = next((c for c in esp.node if isinstance(c.tag, str) and c.tag.endswith("startEvent")), None)
+        return start is not None and start.get("isInterrupting", "true") != "false"
+
+    def interferes(self, other: Track) -> bool:
+        return bool(self.writes & other.reads or other.writes & self.reads
+                    or self.throws & other.catches or other.throws & self.catches)
+
+
+@dataclass
+class Group:
+    name: str
+    tracks: list[Track]
+    prefix: set[Key]
+
+    @property
+    def elements(self) -> set[Key]:
+        found = set(self.prefix)
+        for track in self.tracks:
+            found |= track.elements
+        return found
+
+    @property
+    def reads(self) -> set[str]:
+        return set().union(*(t.reads for t in self.tracks))
+
+
+def groups(model: PathwayModel) -> list[Group]:
+    top = model.top_process()
+    if top is None:
+        return []
+    prefix, branches = _split(model, top)
+    tracks = [_track(model, f"branch:{target[1]}", {target}, prefix) for target in branches]
+    tracks = _merge_overlapping(tracks)
+    esps = [_esp_track(model, esp) for esp in model.children(top) if esp.is_event_subprocess]
+    if not tracks:  # no parallel split: the whole process is one track
+        whole = _track(model, "pathway", {s.key for s in model.children(top) if s.tag == "startEvent"}, set())
+        return [Group("pathway", [whole, *esps], set())]
+    components: list[list[Track]] = []
+    for track in tracks:
+        joined = [c for c in components if any(track.interferes(t) for t in c)]
+        merged = [track] + [t for c in joined for t in c]
+        components = [c for c in components if c not in joined] + [merged]
+    result = []
+    for component in components:
+        members = list(component)
+        for esp in esps:
+            if esp.interrupting or any(esp.interferes(t) for t in component):
+                members.append(esp)
+        name = " + ".join(t.name.split(":", 1)[-1] for t in component)
+        result.append(Group(name, members, prefix))
+    return result
+
+
+def _split(model: PathwayModel, top: Element) -> tuple[set[Key], list[Key]]:
+    """The elements before the first parallel split of the top process, and the split's branches."""
+    starts = [e.key for e in model.children(top) if e.tag == "startEvent"]
+    seen: set[Key] = set()
+    todo = list(starts)
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        element = model.elements[key]
+        successors = model.succ.get(key, [])
+        if element.tag == "parallelGateway" and len(successors) > 1:
+            return seen, successors
+        todo.extend(successors)
+    return seen, []
+
+
+def _within(model: PathwayModel, roots: set[Key], stop: set[Key]) -> set[Key]:
+    """Everything reachable from ``roots``: flows, boundary events, sub-process bodies, called processes."""
+    seen: set[Key] = set()
+    todo = list(roots)
+    while todo:
+        key = todo.pop()
+        if key in seen or key in stop:
+            continue
+        seen.add(key)
+        element = model.elements.get(key)
+        if element is None:
+            continue
+        todo.extend(model.succ.get(key, []))
+        todo.extend(b.key for b in model.boundaries.get(key, []))
+        if element.tag in ("subProcess", "transaction", "process"):
+            todo.extend(c.key for c in model.children(element))
+        if element.tag == "callActivity" and model.called(element) is not None:
+            todo.append(model.called(element).key)
+    return seen
+
+
+def _track(model: PathwayModel, name: str, roots: set[Key], stop: set[Key]) -> Track:
+    track = Track(name, _within(model, roots, stop))
+    _facts(model, track)
+    return track
+
+
+def _esp_track(model: PathwayModel, esp: Element) -> Track:
+    track = Track(f"event sub-process:{esp.id}", _within(model, {esp.key}, set()), event_subprocess=esp)
+    _facts(model, track)
+    return track
+
+
+def _facts(model: PathwayModel, track: Track) -> None:
+    for read in model.reads:
+        if read.at.key in track.elements or read.element.key in track.elements:
+            track.reads.update(path[0] for path in read.paths)
+    for key in track.elements:
+        track.writes.update(w.name for w in model.writes.get(key, []))
+        element = model.elements.get(key)
+        if element is None or element.event_kind != "signal":
+            continue
+        name = _signal(element)
+        if element.tag == "intermediateThrowEvent" or element.tag == "endEvent":
+            track.throws.add(name)
+        else:
+            track.catches.add(name)
+
+
+def _signal(element: Element) -> str:
+    for child in element.node:
+        if isinstance(child.tag, str) and child.tag.endswith("signalEventDefinition"):
+            return child.get("signalRef") or ""
+    return ""
+
+
+def _merge_overlapping(tracks: list[Track]) -> list[Track]:
+    merged: list[Track] = []
+    for track in tracks:
+        overlapping = [t for t in merged if t.elements & track.elements]
+        for other in overlapping:
+            merged.remove(other)
+            track = Track(f"{other.name} + {track.name}", other.elements | track.elements, other.reads | track.reads,
+                          other.writes | track.writes, other.throws | track.throws, other.catches | track.catches)
+        merged.append(track)
+    return merged
