@@ -1,0 +1,92 @@
+"""Issue 7's acceptance: the pathway as it was before the fixes (``tests/fixtures/verify/
+before_fixes``) is reported with each hole of the issue, each dynamic one with a counterexample
+the scenario runner replays; the misspelt-name edit and a payload-less message are refused with
+the element named; one broken DMN cell is one finding, not a cascade.
+
+The exploration here is bounded (the acute track group, 2500 states, six months), enough for the
+shortest paths to these holes; ``bench/verify.py`` runs the whole pathway without bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.isotime import parse_duration
+from engine.models.bundle import load_bundle
+from engine.problems import ModelError
+from engine.verify.explorer import Options
+from engine.verify.report import as_json
+from engine.verify.verifier import Report, collect, verify
+
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE = ROOT / "tests" / "fixtures" / "verify" / "before_fixes"
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    files, safety = collect([BEFORE])
+    options = Options(horizon=parse_duration("P6M"), max_states=2500)
+    return verify(files, safety, options, workers=1, tracks=["GM_Triage"])
+
+
+def finding(report: Report, check: str, element: str):
+    found = [f for f in report.findings if f.check == check and f.element == element]
+    assert found, f"no {check} finding on {element}: {[(f.check, f.element) for f in report.findings]}"
+    return found[0]
+
+
+def test_answers_recorded_and_never_read_are_named(report: Report) -> None:
+    unread = {p.message.split("'")[1] for p in report.problems if not p.is_error and "never read" in p.message}
+    assert {"mriMalignancyOrInfectionSuspected", "newPain", "newFractureOnImaging", "secondaryCauseSuspected",
+            "osteoporosisTherapyStarted"} <= unread
+
+
+def test_messages_without_a_declared_payload_are_errors(report: Report) -> None:
+    named = {(p.file, p.element) for p in report.errors if "declared payload" in p.message}
+    assert {("ovcf_pathway.bpmn", "ESP4_Start"), ("denosumab.bpmn", "BE_WaitDiscontinue"),
+            ("denosumab.bpmn", "BE_DoseDiscontinue")} <= named
+
+
+def test_eight_week_call_has_no_escalation(report: Report) -> None:
+    hole = finding(report, "escalation", "UT6_EightWeek")
+    assert "no escalation when it is overdue" in hole.message
+    assert hole.trail and hole.trail[0].kind == "start"
+
+
+@pytest.mark.parametrize("prop", ["calcitonin-stop-by-day-28", "calcitonin-stop-never-withdrawn"])
+def test_calcitonin_stop_lost_on_some_path_and_the_path_replays(prop: str, report: Report, session_factory) -> None:
+    from test_pathway_scenarios import run_scenario
+
+    hole = finding(report, "property", prop)
+    kinds = [s.kind for s in hole.trail]
+    assert kinds[0] == "start" and ("complete", "UT_Calcitonin") in [(s.kind, s.element) for s in hole.trail]
+    spec = next(f["scenario"] for f in as_json(report, str(BEFORE.relative_to(ROOT)))["findings"]
+                if f["element"] == prop)
+    assert "UT_StopCalcitonin" not in spec["steps"][-1]["expect"]["ready"]
+    run_scenario(yaml.safe_load(yaml.safe_dump(spec)), {}, session_factory)
+
+
+def test_misspelt_name_in_a_condition_is_refused_with_the_element() -> None:
+    files, _ = collect([ROOT / "pathways", ROOT / "dmn"])
+    text = files["ovcf_pathway.bpmn"].decode()
+    files["ovcf_pathway.bpmn"] = text.replace('threeMonth.referralDecision = "REFER_IR_EVALUATION"',
+                                              'threeMonth.referalDecision = "REFER_IR_EVALUATION"').encode()
+    with pytest.raises(ModelError) as caught:
+        load_bundle(files)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.element) == ("ovcf_pathway.bpmn", "Flow_GX_DT7_GM_IR")
+    assert "did you mean 'referralDecision'" in problem.message
+
+
+def test_one_broken_dmn_cell_is_one_finding() -> None:
+    files, _ = collect([BEFORE])
+    text = files["acute_triage.dmn"].decode()
+    start = text.index("<inputEntry")
+    cell = text.index("<text>", start) + len("<text>")
+    files["acute_triage.dmn"] = (text[:cell] + ">>> broken (" + text[cell:]).encode()
+    with pytest.raises(ModelError) as caught:
+        load_bundle(files, lint=True)
+    errors = [p for p in caught.value.problems if p.is_error]
+    assert len(errors) == 1 and errors[0].file == "acute_triage.dmn"
