@@ -166,8 +166,9 @@ class Explorer:
         self.result.seconds = time.perf_counter() - began
         self.result.findings.extend(self._static_escalations())
         if self.options.progress:
-            self.options.progress(Progress(len(seen), 0, self.result.transitions, len(self.result.findings),
-                                           self.result.seconds))
+            # the frontier left is what a bound cut off: the bar must not show a capped group as done
+            self.options.progress(Progress(len(seen), len(frontier), self.result.transitions,
+                                           len(self.result.findings), self.result.seconds))
         return self.result
 
     def _expand(self, node: Node, snapshot: bytes, now: datetime, monitor: Monitor,
