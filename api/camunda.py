@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.models.bundle import load_bundle
+from engine.models.bundle import SAFETY_SUFFIX, load_bundle
 from engine.problems import ModelError, Problem
 from engine.service import NotFound, ServiceError
 
@@ -125,7 +125,7 @@ def create_deployment() -> Response | dict[str, Any]:
             problems = []
             for files in bundles:  # all or nothing: lint every merged bundle before storing any
                 try:
-                    load_bundle({n: c for n, c in files.items() if not n.endswith(".safety.yaml")})
+                    load_bundle(files)
                 except ModelError as exc:
                     problems.extend(exc.problems)
             if problems:
@@ -141,7 +141,7 @@ def create_deployment() -> Response | dict[str, Any]:
 
 
 _PROCESS_ID = re.compile(r'<(?:[\w.-]+:)?process\b[^>]*?\bid="([^"]+)"')
-MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml", ".safety.yaml")
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml", SAFETY_SUFFIX)
 
 
 def model_files(uploaded: dict[str, bytes]) -> dict[str, bytes]:

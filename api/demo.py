@@ -1,6 +1,6 @@
 """``pathway serve --demo``: the bundled pathway, a few demo patients at different stages, one token per role.
 
-The pathway is every .bpmn and .dmn file of the repository's ``pathways/`` and ``dmn/`` folders; when
+The pathway is every .bpmn, .dmn and .safety.yaml file of the repository's ``pathways/`` and ``dmn/`` folders; when
 they hold no BPMN file, nothing is deployed and only the tokens are made. Demo patients are enrolled
 weeks apart on the simulated clock, which then catches up with today, so the worklist shows
 overdue, due and upcoming work. The earlier patients' open tasks are worked with valid sample answers.
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import SimulatedClock, SystemClock
+from engine.models.bundle import collect_files
 from engine.problems import ModelError
 from engine.service import Service, ServiceError
 from engine.store.tokens import create_token
@@ -40,11 +41,7 @@ class DemoResult:
 
 
 def bundled_files(root: Path = ROOT) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for folder in ("pathways", "dmn"):
-        for path in sorted((root / folder).iterdir()) if (root / folder).is_dir() else []:
-            if path.suffix in (".bpmn", ".dmn"):
-                files[path.name] = path.read_bytes()
+    files = collect_files([root / "pathways", root / "dmn"])
     return files if any(name.endswith(".bpmn") for name in files) else {}
 
 

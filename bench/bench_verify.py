@@ -17,13 +17,13 @@ from pathlib import Path
 
 from engine.clock import SimulatedClock
 from engine.isotime import parse_duration
-from engine.models.bundle import load_bundle
+from engine.models.bundle import collect_files, load_bundle
 from engine.runtime import PathwayRuntime
 from engine.verify.explorer import Options
 from engine.verify.progress import Bar
 from engine.verify.report import bounds
 from engine.verify.snapshot import Snapshots
-from engine.verify.verifier import collect, verify
+from engine.verify.verifier import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 60.0
@@ -54,10 +54,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--track", action="append", default=[])
     args = parser.parse_args()
-    files, safety = collect([ROOT / "pathways", ROOT / "dmn"])
+    files = collect_files([ROOT / "pathways", ROOT / "dmn"])
     options = Options(horizon=parse_duration(args.horizon), max_states=args.max_states)
     with Bar() as bar:
-        report = verify(files, safety, options, workers=args.workers, progress=bar.update, tracks=args.track)
+        report = verify(files, options, workers=args.workers, progress=bar.update, tracks=args.track)
     step = engine_step_seconds(files)
     print(f"{'track group':40} {'states':>8} {'steps':>8} {'seconds':>8} {'ms/step':>8}")
     for group in report.groups:

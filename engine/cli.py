@@ -60,20 +60,20 @@ def verify(paths: tuple[str, ...], as_json: bool, horizon: str, max_states: int,
     import json
 
     from .isotime import parse_duration
+    from .models.bundle import collect_files, is_safety_file
     from .verify.explorer import Options
     from .verify.progress import Bar
     from .verify.report import as_json as report_json
     from .verify.report import text
-    from .verify.verifier import collect
     from .verify.verifier import verify as run_verify
 
-    files, safety = collect(paths)
-    if not files:
+    files = collect_files(paths)
+    if all(is_safety_file(name) for name in files):
         raise click.UsageError("no .bpmn or .dmn files found")
     options = Options(horizon=parse_duration(horizon), max_states=max_states)
     where = paths[0] if len(paths) == 1 else None
     with Bar(enabled=not quiet) as bar:
-        report = run_verify(files, safety, options, workers=workers, progress=bar.update, tracks=tracks)
+        report = run_verify(files, options, workers=workers, progress=bar.update, tracks=tracks)
     click.echo(json.dumps(report_json(report, where), indent=2, default=str) if as_json else text(report, where))
     sys.exit(1 if report.violations else 0 if report.exhaustive else 2)
 

@@ -174,3 +174,19 @@ def _check_constraints(name: str, spec: dict[str, Any], constraints: dict[str, A
         if constraints.get("maxlength") is not None and len(value) > int(constraints["maxlength"]):
             errors.append(FieldError(name, "maxlength", f"must be at most {constraints['maxlength']} characters"))
     return errors
+
+
+def with_defaults(form: dict[str, Any] | None, defaults: dict[str, Any]) -> dict[str, Any] | None:
+    """The form as the worklist shows it and as a submission is validated against: each field
+    carries its evaluated default (numbers as JSON numbers)."""
+    if not form or not defaults:
+        return form
+    fields = [{**f, "default": _json_number(defaults[f["id"]])} if f.get("id") in defaults else f
+              for f in form["fields"]]
+    return {**form, "fields": fields}
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -206,14 +206,15 @@ class PathwayRuntime:
                         catchers.add((start.event_definition.name, start.bpmn_id))
         return catchers
 
-    def required_payload(self, name: str) -> list[str]:
-        """The variables a message must carry now: what its waiting catch events declare."""
+    def required_payload(self, name: str, catchers: set[tuple[str, str]] | None = None) -> list[str]:
+        """The variables a message must carry now: what its waiting catch events declare
+        (``catchers``: :meth:`waiting_catchers`, when the caller has it already)."""
         model = self.bundle.model
         if model is None:
             return []
-        declared = {(c.message, c.element.id): c.payload or [] for c in model.catchers}
-        waiting = {element for message, element in self.waiting_catchers() if message == name}
-        return sorted({v for element in waiting for v in declared.get((name, element), [])})
+        waiting = self.waiting_catchers() if catchers is None else catchers
+        return sorted({v for message, element in waiting if message == name
+                       for v in model.declared_payloads.get((message, element), [])})
 
     # -- changes -----------------------------------------------------------------------------
     def _interrupted(self) -> bool:
@@ -246,9 +247,10 @@ class PathwayRuntime:
         return task
 
     def correlate_message(self, name: str, variables: dict[str, Any] | None = None) -> None:
-        if name not in self.waiting_messages():
+        catchers = self.waiting_catchers()
+        if name not in {message for message, _ in catchers}:
             raise NotWaitingForMessage(f"the pathway is not waiting for message '{name}'")
-        missing = [v for v in self.required_payload(name) if (variables or {}).get(v) is None]
+        missing = [v for v in self.required_payload(name, catchers) if (variables or {}).get(v) is None]
         if missing:
             raise MessagePayloadMissing(name, missing)
         process_variables(self.workflow).update(variables or {})

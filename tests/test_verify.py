@@ -18,22 +18,20 @@ from engine.verify.verifier import verify
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "verify"))
 from small import SAFETY, pathway  # noqa: E402
 
-NO_PROPERTIES = {}
-
 
 def checks(report) -> list[tuple[str, str]]:
     return sorted((f.check, f.element) for f in report.findings)
 
 
 def test_fixed_model_is_clean_and_exhaustive() -> None:
-    report = verify(pathway(), {"small.safety.yaml": SAFETY}, workers=1)
+    report = verify({**pathway(), "small.safety.yaml": SAFETY}, workers=1)
     assert report.problems == [] and report.findings == []
     assert report.exhaustive and report.states > 5
     assert report.properties == ["review-after-referral", "one-urgent-task"]
 
 
 def test_silent_wait_for_a_message_nobody_is_asked_to_send() -> None:
-    report = verify(pathway(refer="message"), NO_PROPERTIES, workers=1)
+    report = verify(pathway(refer="message"), workers=1)
     assert checks(report) == [("silent", "W_Report")]
     finding = report.findings[0]
     assert "no task and no timer" in finding.message
@@ -43,20 +41,20 @@ def test_silent_wait_for_a_message_nobody_is_asked_to_send() -> None:
 
 
 def test_end_the_model_does_not_mark_as_a_clinical_endpoint() -> None:
-    report = verify(pathway(refer="end"), NO_PROPERTIES, workers=1)
+    report = verify(pathway(refer="end"), workers=1)
     assert checks(report) == [("endpoint", "E_Referred")]
     # the chase branches end unmarked too, but they close a side branch, not the track
-    assert verify(pathway(treated_endpoint=False), NO_PROPERTIES, workers=1).findings[0].element == "E_Treated"
+    assert verify(pathway(treated_endpoint=False), workers=1).findings[0].element == "E_Treated"
 
 
 def test_task_without_an_escalation() -> None:
-    report = verify(pathway(routine_chased=False), NO_PROPERTIES, workers=1)
+    report = verify(pathway(routine_chased=False), workers=1)
     assert checks(report) == [("escalation", "U_Routine")]
     assert "no escalation when it is overdue" in report.findings[0].message
 
 
 def test_response_property_broken_by_a_late_timer() -> None:
-    report = verify(pathway(review_after="P21D"), {"small.safety.yaml": SAFETY}, workers=1)
+    report = verify({**pathway(review_after="P21D"), "small.safety.yaml": SAFETY}, workers=1)
     assert checks(report) == [("property", "review-after-referral")]
     finding = report.findings[0]
     assert "'U_Review ready' had not happened by 2026-03-16 09:00" in finding.message
@@ -65,14 +63,14 @@ def test_response_property_broken_by_a_late_timer() -> None:
 
 def test_yields_property_counts_tasks_made_in_one_step() -> None:
     twice = SAFETY.replace("exactly 1 U_Urgent ready", "exactly 2 U_Urgent ready")
-    report = verify(pathway(), {"small.safety.yaml": twice}, workers=1)
+    report = verify({**pathway(), "small.safety.yaml": twice}, workers=1)
     assert checks(report) == [("property", "one-urgent-task")]
     assert "gave 1 × 'U_Urgent ready', expected exactly 2" in report.findings[0].message
 
 
 def test_property_file_mistakes_are_named() -> None:
     wrong = SAFETY.replace("expect: U_Review ready", "expect: U_Reveiw ready")
-    report = verify(pathway(), {"small.safety.yaml": wrong}, workers=1)
+    report = verify({**pathway(), "small.safety.yaml": wrong}, workers=1)
     assert [(p.file, p.element) for p in report.errors] == [("small.safety.yaml", "review-after-referral")]
     assert "did you mean" in report.errors[0].message and report.groups == []
 
@@ -80,7 +78,7 @@ def test_property_file_mistakes_are_named() -> None:
 def test_counterexample_replays_in_the_scenario_runner(session_factory, tmp_path) -> None:
     from test_pathway_scenarios import run_scenario
 
-    report = verify(pathway(review_after="P21D"), {"small.safety.yaml": SAFETY}, workers=1)
+    report = verify({**pathway(review_after="P21D"), "small.safety.yaml": SAFETY}, workers=1)
     spec = as_json(report)["findings"][0]["scenario"]
     assert spec["steps"][-1]["expect"] == {"ready": [], "timers": ["T_Review"], "status": "running"}
     spec = yaml.safe_load(yaml.safe_dump(spec))  # what a lead would paste into tests/scenarios/
@@ -109,7 +107,7 @@ def test_cli_exit_codes_json_and_progress(tmp_path: Path) -> None:
 
 
 def test_report_text_reads_as_a_finding() -> None:
-    report = verify(pathway(refer="message"), NO_PROPERTIES, workers=1)
+    report = verify(pathway(refer="message"), workers=1)
     out = text(report, "tests/fixtures/verify")
     assert "A patient is left with nothing to do and nothing scheduled" in out
     assert "shortest path (2 steps): enrol → complete U_Urgent" in out
@@ -118,6 +116,6 @@ def test_report_text_reads_as_a_finding() -> None:
 
 @pytest.mark.parametrize("workers", [2])
 def test_groups_run_in_parallel_processes_with_the_same_result(workers: int) -> None:
-    one = verify(pathway(refer="end"), NO_PROPERTIES, workers=1)
-    many = verify(pathway(refer="end"), NO_PROPERTIES, workers=workers)
+    one = verify(pathway(refer="end"), workers=1)
+    many = verify(pathway(refer="end"), workers=workers)
     assert checks(one) == checks(many) and one.states == many.states

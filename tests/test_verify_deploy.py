@@ -88,3 +88,31 @@ def test_modeler_deploy_button_shows_the_findings(app, client: FlaskClient, toke
     r = client.post("/engine-rest/deployment/create", data=modeler_form(pathway()), headers=auth,
                     content_type="multipart/form-data")
     assert r.status_code == 200, r.json
+
+
+def test_safety_files_are_checked_at_deploy_and_kept_with_the_version(svc: Service) -> None:
+    wrong = SAFETY.replace("expect: U_Review ready", "expect: U_Reveiw ready")
+    with pytest.raises(ModelError) as caught:  # even with the exploration off
+        svc.deploy({**pathway(), "small.safety.yaml": wrong.encode()}, actor="lead")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.element) == ("small.safety.yaml", "review-after-referral")
+    assert "did you mean 'U_Review'" in problem.message
+    result = svc.deploy({**pathway(), "small.safety.yaml": SAFETY.encode()}, actor="lead")
+    assert svc.definition_source(result["key"], result["version"], ".safety.yaml") == {"small.safety.yaml": SAFETY}
+
+
+def test_modeler_deploy_of_one_diagram_is_verified_with_the_stored_properties(
+        client: FlaskClient, tokens: dict[str, str], monkeypatch) -> None:
+    import base64
+
+    auth = {"Authorization": "Basic " + base64.b64encode(f"clinical_lead-user:{tokens['clinical_lead']}"
+                                                         .encode()).decode()}
+    first = modeler_form({**pathway(), "small.safety.yaml": SAFETY.encode()})
+    assert client.post("/engine-rest/deployment/create", data=first, headers=auth,
+                       content_type="multipart/form-data").status_code == 200
+    monkeypatch.setenv("PATHWAY_VERIFY_ON_DEPLOY", "refuse")
+    late = {"small.bpmn": pathway(review_after="P21D")["small.bpmn"]}  # the lead saves one diagram
+    r = client.post("/engine-rest/deployment/create", data=modeler_form(late), headers=auth,
+                    content_type="multipart/form-data")
+    assert r.status_code == 400, r.json
+    assert "small.safety.yaml | review-after-referral" in r.json["message"]

@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from engine.isotime import parse_duration
-from engine.models.bundle import load_bundle
+from engine.models.bundle import collect_files, load_bundle
 from engine.problems import ModelError
 from engine.verify.explorer import Options
 from engine.verify.report import as_json
-from engine.verify.verifier import Report, collect, verify
+from engine.verify.verifier import Report, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = ROOT / "tests" / "fixtures" / "verify" / "before_fixes"
@@ -26,9 +26,8 @@ BEFORE = ROOT / "tests" / "fixtures" / "verify" / "before_fixes"
 
 @pytest.fixture(scope="module")
 def report() -> Report:
-    files, safety = collect([BEFORE])
     options = Options(horizon=parse_duration("P6M"), max_states=2500)
-    return verify(files, safety, options, workers=1, tracks=["GM_Triage"])
+    return verify(collect_files([BEFORE]), options, workers=1, tracks=["GM_Triage"])
 
 
 def finding(report: Report, check: str, element: str):
@@ -69,7 +68,7 @@ def test_calcitonin_stop_lost_on_some_path_and_the_path_replays(prop: str, repor
 
 
 def test_misspelt_name_in_a_condition_is_refused_with_the_element() -> None:
-    files, _ = collect([ROOT / "pathways", ROOT / "dmn"])
+    files = collect_files([ROOT / "pathways", ROOT / "dmn"])
     text = files["ovcf_pathway.bpmn"].decode()
     files["ovcf_pathway.bpmn"] = text.replace('threeMonth.referralDecision = "REFER_IR_EVALUATION"',
                                               'threeMonth.referalDecision = "REFER_IR_EVALUATION"').encode()
@@ -81,7 +80,7 @@ def test_misspelt_name_in_a_condition_is_refused_with_the_element() -> None:
 
 
 def test_one_broken_dmn_cell_is_one_finding() -> None:
-    files, _ = collect([BEFORE])
+    files = collect_files([BEFORE])
     text = files["acute_triage.dmn"].decode()
     start = text.index("<inputEntry")
     cell = text.index("<text>", start) + len("<text>")

@@ -17,8 +17,9 @@ the "Properties" of a form field):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -45,6 +46,11 @@ Key = tuple[str, str]  # (file, element id): ids are unique within a file only
 
 def local(node: Any) -> str:
     return etree.QName(node).localname
+
+
+def declared_inputs(process: Element) -> list[str]:
+    """The enrolment variables a process declares it reads besides its start form (``inputs``)."""
+    return [n.strip() for n in (properties(process.node).get("inputs") or "").split(",") if n.strip()]
 
 
 def properties(node: Any) -> dict[str, str]:
@@ -174,6 +180,18 @@ class PathwayModel:
     def children(self, scope: Element) -> list[Element]:
         return [e for e in self.elements.values() if e.scope is scope and e.tag != "sequenceFlow"]
 
+    def reachable(self, roots: Iterable[Key], step: Callable[[Key], Iterable[Key]]) -> set[Key]:
+        """Every key reached from ``roots`` by following ``step`` (e.g. sequence flows only, or flows
+        plus boundary events and sub-process bodies), the roots included."""
+        seen: set[Key] = set()
+        todo = list(roots)
+        while todo:
+            key = todo.pop()
+            if key not in seen:
+                seen.add(key)
+                todo.extend(step(key))
+        return seen
+
     def outgoing(self, element: Element) -> list[Element]:
         return [self.elements[k] for k, (s, _) in self.flows.items() if s == element.key]
 
@@ -216,9 +234,8 @@ class PathwayModel:
     def _facts(self, element: Element) -> None:
         tag, props = element.tag, properties(element.node)
         if tag == "process":
-            for name in (props.get("inputs") or "").split(","):
-                if name.strip():  # declared enrolment variables (untyped; null is a value)
-                    self._write(element, name.strip(), Shape("any"), True, "input")
+            for name in declared_inputs(element):  # enrolment variables (untyped; null is a value)
+                self._write(element, name, Shape("any"), True, "input")
         if tag == "userTask":
             for attr in ("dueDate", "followUpDate"):
                 text = element.attr(attr)
@@ -299,8 +316,7 @@ class PathwayModel:
     def writers_of(self, name: str) -> list[Write]:
         return [w for w in self.all_writes() if w.name == name]
 
-    def payloads(self) -> dict[str, list[Catcher]]:
-        by_message: dict[str, list[Catcher]] = {}
-        for catcher in self.catchers:
-            by_message.setdefault(catcher.message, []).append(catcher)
-        return by_message
+    @cached_property
+    def declared_payloads(self) -> dict[tuple[str, str], list[str]]:
+        """(message name, catching element id) -> the variables its payload must carry."""
+        return {(c.message, c.element.id): c.payload or [] for c in self.catchers}

@@ -24,6 +24,8 @@ from .script_engine import FeelScriptEngine
 from .serializer import spec_state
 from .specs import PathwayStartEvent
 
+SAFETY_SUFFIX = ".safety.yaml"  # safety properties deployed beside the diagrams (read by the verifier)
+MODEL_SUFFIXES = (".bpmn", ".dmn", SAFETY_SUFFIX)
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 
 
@@ -39,6 +41,7 @@ class Bundle:
     conditions: frozenset[str] = frozenset()
     model: PathwayModel | None = None  # what the static checks and the verifier read
     warnings: list[Problem] = field(default_factory=list)  # findings that do not stop a deploy
+    properties: list[Any] | None = field(default_factory=list)  # safety properties; None: their files do not load
 
     @property
     def start_form(self) -> dict[str, Any] | None:
@@ -101,6 +104,8 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
     registry = DecisionRegistry()
     broken: set[str] = set()
     for name, text in sources.items():
+        if is_safety_file(name):
+            continue
         root = _parse_xml(name, text, problems)
         if root is None:
             continue
@@ -118,6 +123,7 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
         problems.append(Problem("-", "-", "the deployment contains no BPMN file"))
     problems.extend(registry.validate())
     model = analyse(bpmn_roots, registry, frozenset(broken))
+    properties, property_problems = _safety_properties(sources, model)
     warnings: list[Problem] = []
     if lint:
         problems.extend(lint_bpmn(bpmn_roots, registry, frozenset(broken)))
@@ -125,11 +131,33 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
             findings = check_model(model)
             problems.extend(p for p in findings if p.is_error)
             warnings = [p for p in findings if not p.is_error]
+        problems.extend(property_problems)
     if problems:
         raise ModelError(problems)
     bundle = _parse_specs(sources, bpmn_roots, registry, key)
-    bundle.model, bundle.warnings = model, warnings
+    bundle.model, bundle.warnings, bundle.properties = model, warnings, properties
     return bundle
+
+
+def is_safety_file(name: str) -> bool:
+    return name.lower().endswith(SAFETY_SUFFIX)
+
+
+def _safety_properties(sources: Mapping[str, str], model: PathwayModel) -> tuple[list[Any] | None, list[Problem]]:
+    """The bundle's safety properties, each event checked against the model's element ids: a
+    misspelt id in a property is a deploy error like one in a diagram."""
+    safety = {name: text for name, text in sources.items() if is_safety_file(name)}
+    if not safety:
+        return [], []
+    from ..verify.properties import (  # the verifier reads what this module builds
+        PropertyError,
+        load_for_model,
+    )
+
+    try:
+        return load_for_model(safety, model), []
+    except PropertyError as exc:
+        return None, exc.problems
 
 
 def _declared_decisions(root: Any) -> set[str]:
@@ -201,31 +229,34 @@ def _top_level_process(bpmn_roots) -> str:
     return top[0]
 
 
-def _collect(paths: Iterable[str | Path]) -> dict[str, bytes]:
+def collect_files(paths: Iterable[str | Path]) -> dict[str, bytes]:
+    """The BPMN, DMN and safety property files under ``paths`` (files or folders), by file name."""
     files: dict[str, bytes] = {}
     for raw in paths:
         path = Path(raw)
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         for item in candidates:
-            if item.is_file() and item.suffix.lower() in (".bpmn", ".dmn"):
+            if item.is_file() and item.name.lower().endswith(MODEL_SUFFIXES):
                 files[item.name] = item.read_bytes()
     return files
 
 
 def load_bundle_from_paths(paths: Iterable[str | Path], key: str | None = None) -> Bundle:
-    return load_bundle(_collect(paths), key=key)
+    return load_bundle(collect_files(paths), key=key)
 
 
 def lint_paths(paths: Iterable[str | Path]) -> list[Problem]:
     """Everything ``pathway lint`` reports, errors and warnings; DMN-only folders are linted
     without needing a BPMN."""
-    files = _collect(paths)
-    if not files:
+    files = collect_files(paths)
+    if not any(not is_safety_file(name) for name in files):
         return [Problem(str(p), "-", "no .bpmn or .dmn files found") for p in paths]
     try:
         if not any(name.lower().endswith(".bpmn") for name in files):
             registry, problems = DecisionRegistry(), []
             for name, content in files.items():
+                if is_safety_file(name):
+                    continue  # properties name diagram elements: they are checked with a BPMN
                 try:
                     registry.add(load_dmn(_text(content, name), name))
                 except ModelError as exc:

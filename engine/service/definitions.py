@@ -8,7 +8,7 @@ from typing import Any
 from ..models.bundle import load_bundle
 from ..problems import ModelError
 from ..store import Definition, add_audit, get_definition, list_definitions, store_definition
-from ..verify.on_deploy import check, mode_from_env, split_safety
+from ..verify.on_deploy import check, mode_from_env
 from .context import ServiceContext
 from .errors import NotFound
 
@@ -27,12 +27,12 @@ class DefinitionService:
         """Lint, parse and store a bundle; the same content twice is one version, not two.
 
         Raises ``ModelError`` (with every finding) before anything is written. Safety property
-        files (``*.safety.yaml``) are checked by the verifier when the site runs it at deploy.
+        files (``*.safety.yaml``) are stored with the version and checked by the verifier when the
+        site runs it at deploy.
         """
-        files, safety = split_safety(files)
         # lint=False: only for replaying a verifier counterexample on a model the checks refuse
         bundle = load_bundle(files, key=key, lint=lint)
-        verification = check(files, safety, self.verify_on_deploy or mode_from_env())
+        verification = check(files, bundle, self.verify_on_deploy or mode_from_env())
         if verification.mode == "refuse" and any(p.is_error for p in verification.findings):
             raise ModelError(verification.findings)
         specs = bundle.spec_state()

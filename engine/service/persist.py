@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..forms import with_defaults
 from ..runtime import ExecutionError, PathwayRuntime
 from ..store import Instance, Task, add_audit, replace_ready_tasks
 from .context import ServiceContext
@@ -33,20 +33,6 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _with_defaults(form: dict[str, Any] | None, defaults: dict[str, Any]) -> dict[str, Any] | None:
-    """The form as the worklist shows it: each field carries its evaluated default."""
-    if not form or not defaults:
-        return form
-    fields = [{**f, "default": _json(defaults[f["id"]])} if f.get("id") in defaults else f for f in form["fields"]]
-    return {**form, "fields": fields}
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
 def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime) -> list[dict[str, Any]]:
     known = set(session.scalars(select(Task.id).where(Task.instance_id == instance.id)))
     rows = []
@@ -56,7 +42,7 @@ def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime)
             "element_id": task["elementId"],
             "name": task["name"],
             "lane": task.get("lane"),
-            "form": _with_defaults(task.get("form"), task.get("defaults") or {}),
+            "form": with_defaults(task.get("form"), task.get("defaults") or {}),
             "candidate_groups": task.get("candidateGroups", []),
             "candidate_users": task.get("candidateUsers", []),
             "priority": task.get("priority"),

@@ -3,10 +3,9 @@ and clock), breadth first, so the first path found to a violation is a shortest 
 
 From each state the explorer tries every ready user task with each decisive answer
 (:mod:`.domains`), every message the pathway waits for with each decisive payload, and moving the
-clock to the next instant something is due (a timer, or just past a property's deadline). States
-are identified by control position, live variables (dates as days from today), pending timers and
-deadlines as offsets from now, and the state of every property monitor; a repeated state is not
-explored again, so cycles (a 6-monthly dose) close.
+clock to the next instant something is due (a timer, or just past a property's deadline). A state
+whose key (:mod:`.statekey`) was seen before is not explored again, so cycles (a 6-monthly dose)
+close.
 """
 
 from __future__ import annotations
@@ -15,29 +14,27 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 
-from ..analysis.decisioninfo import decision_reads
+from ..analysis.model import declared_inputs
 from ..analysis.model import properties as element_properties
 from ..clock import SimulatedClock
-from ..forms import FormValidationError, validate_submission
+from ..forms import FormValidationError, validate_submission, with_defaults
 from ..isotime import IsoDuration, parse_duration
 from ..models.bundle import Bundle
 from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
 from .domains import Domains, Field, answer_variants, form_fields
 from .events import Event, step_events, task_states
-from .liveness import DECISION, Liveness
 from .properties import Monitor, Property, StepFacts, observe, overdue
 from .snapshot import Snapshots
-from .tracks import Group
+from .statekey import StateKeys, abstract
+from .tracks import Group, esp_track
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-_MISSING = object()
 
 
 @dataclass
@@ -105,6 +102,7 @@ class Result:
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     deepest: int = 0
+    ready_trails: dict[tuple[str, str], list[Step]] = field(default_factory=dict)  # first path to each task
 
 
 class Explorer:
@@ -121,20 +119,15 @@ class Explorer:
         self.relevant: set[str] | None = group.reads if group else None
         self.ids_in_group: set[str] | None = {k[1] for k in self.members} if self.members is not None else None
         self.domains = Domains(self.model)
-        self.liveness = Liveness(self.model)
+        self.keys = StateKeys(bundle, self.domains, self.members)
         self.snapshots = Snapshots(bundle)
         self.fields: dict[str, list[Field]] = {}
         self.endpoints = self._endpoints()
-        self.event_subprocesses = self._event_subprocesses()
+        self.event_subprocesses, self.handler_reads, self.interrupting = self._event_subprocess_starts()
         self.horizon_end = self.options.horizon.add_to(self.options.start, UTC)
         self.result = Result()
         self._seen_findings: set[tuple[str, str, str]] = set()
-        self._ready_trails: dict[tuple[str, str], list[Step]] = {}
-        self._decision_inputs: dict[str, tuple[str, ...]] = {}
-        self._results: dict[str, list[str]] = {}
         self._started_at: set[tuple] = set()
-        self.handler_reads, self.interrupting = self._handlers()
-        self._decisions_cache: dict[tuple, Any] = {}
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -164,7 +157,6 @@ class Explorer:
                                                len(self.result.findings), last_report - began))
         self.result.states = len(seen)
         self.result.seconds = time.perf_counter() - began
-        self.result.findings.extend(self._static_escalations())
         if self.options.progress:
             # the frontier left is what a bound cut off: the bar must not show a capped group as done
             self.options.progress(Progress(len(seen), len(frontier), self.result.transitions,
@@ -218,7 +210,7 @@ class Explorer:
                           f"the patient is left with no task and no timer on this track (it waits on: "
                           f"{', '.join(silent[2]) or 'nothing'})", node, runtime=runtime)
             return
-        key = self._key(runtime, after, monitor, now)
+        key = self.keys.key(runtime, after, monitor, now)
         if key in seen:
             return
         seen.add(key)
@@ -240,20 +232,20 @@ class Explorer:
         running = self._running_event_subprocesses(runtime)
         catchers = runtime.waiting_catchers()
         control = tuple(sorted(v.element for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)))
-        for name in runtime.waiting_messages():
+        for name in sorted({message for message, _ in catchers}):
             if self.ids_in_group is not None and not any(m == name and e in self.ids_in_group for m, e in catchers):
                 continue
             esp = self.event_subprocesses.get(name)
-            if esp is not None and sum(running.values()) >= self.options.event_subprocess_instances:
+            if esp is not None and running >= self.options.event_subprocess_instances:
                 continue  # the bound: this many event sub-processes run at once, at most
             if esp is not None or name in self.interrupting:
                 # an event sub-process starts once per control position and per value of what it reads
-                seen_key = (name, control, tuple((v, _abstract(runtime.data.get(v), today, now))
+                seen_key = (name, control, tuple((v, abstract(runtime.data.get(v), today, now))
                                                   for v in sorted(self.handler_reads.get(name, ()))))
                 if seen_key in self._started_at:
                     continue
                 self._started_at.add(seen_key)
-            for payload in self._payload_variants(runtime.required_payload(name)):
+            for payload in self._payload_variants(runtime.required_payload(name, catchers)):
                 actions.append(("message", name, payload, None))
         group_timers = [(due, element) for due, element in runtime.pending_timers()
                         if self.ids_in_group is None or element in self.ids_in_group]
@@ -273,7 +265,7 @@ class Explorer:
     def _apply(self, runtime: PathwayRuntime, action: tuple, clock: SimulatedClock) -> Step:
         kind, element, values, extra = action
         if kind == "complete":
-            typed = validate_submission(extra["form"] | {"fields": self._with_defaults(extra)}, values)
+            typed = validate_submission(with_defaults(extra["form"], extra.get("defaults") or {}), values)
             runtime.complete_task(extra["id"], typed)
             return Step(kind, element, values, clock.now())
         if kind == "message":
@@ -282,11 +274,6 @@ class Explorer:
         clock.set(extra)
         runtime.fire_due_timers()
         return Step(kind, None, None, clock.now())
-
-    @staticmethod
-    def _with_defaults(task: dict[str, Any]) -> list[dict[str, Any]]:
-        defaults = task.get("defaults") or {}
-        return [{**f, "default": defaults.get(f["id"])} for f in task["form"]["fields"]]
 
     def _fields(self, element: str) -> list[Field]:
         found = self.fields.get(element)
@@ -309,8 +296,7 @@ class Explorer:
         start = next((e for e in self.model.children(top) if e.tag == "startEvent" and self.model.form_fields(e)), None)
         today = self.options.start.date()
         variants = answer_variants(self.domains, form_fields(self.model, start.id), today, {}) if start else [{}]
-        names = [n.strip() for n in (element_properties(top.node).get("inputs") or "").split(",") if n.strip()]
-        for name in names:
+        for name in declared_inputs(top):
             variants = variants + [{**v, name: value} for v in variants for value in self.domains.input_values(name)]
         return variants
 
@@ -330,8 +316,8 @@ class Explorer:
         return first.file, first.element, sorted({v.element for v in waits})
 
     def _step_checks(self, event: Event, node: Node, runtime: PathwayRuntime) -> None:
-        if event.kind == "ready" and (event.file, event.element) not in self._ready_trails:
-            self._ready_trails[(event.file, event.element)] = node.trail()
+        if event.kind == "ready" and (event.file, event.element) not in self.result.ready_trails:
+            self.result.ready_trails[(event.file, event.element)] = node.trail()
         if event.kind != "completed":
             return
         endpoint = self.endpoints.get((event.file, event.element))
@@ -354,87 +340,35 @@ class Explorer:
                 if esp.is_event_subprocess else None
             if start is not None and start.node.get("isInterrupting", "true") != "false":
                 roots.append(start.key)
-        main: set[tuple[str, str]] = set()
-        todo = list(roots)
-        while todo:
-            key = todo.pop()
-            if key in main:
-                continue
-            main.add(key)
-            todo.extend(self.model.succ.get(key, []))
-            todo.extend(b.key for b in self.model.boundaries.get(key, []) if b.node.get("cancelActivity") != "false")
+        main = self.model.reachable(roots, lambda key: [*self.model.succ.get(key, []), *(
+            b.key for b in self.model.boundaries.get(key, []) if b.node.get("cancelActivity") != "false")])
         return {key: element_properties(self.model.elements[key].node).get("clinicalEndpoint", "")
                 for key in main if self.model.elements[key].tag == "endEvent"
                 and self.model.elements[key].event_kind not in ("error", "escalation")}
 
-    def _event_subprocesses(self) -> dict[str, str]:
-        """Message name -> id of the non-interrupting event sub-process it starts."""
-        found = {}
-        for catcher in self.model.catchers:
-            element = catcher.element
-            if element.tag == "startEvent" and element.scope is not None and element.scope.is_event_subprocess \
-                    and element.node.get("isInterrupting") == "false":
-                found[catcher.message] = element.scope.id
-        return found
-
-    def _handlers(self) -> tuple[dict[str, set[str]], set[str]]:
-        """Per message that starts an event sub-process: the names the sub-process reads; and the
-        messages that start interrupting ones."""
-        from .tracks import _esp_track
-
+    def _event_subprocess_starts(self) -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
+        """Per message that starts an event sub-process: the id of the sub-process when it does not
+        interrupt, the names the sub-process reads; and the messages that start interrupting ones."""
+        non_interrupting: dict[str, str] = {}
         reads: dict[str, set[str]] = {}
         interrupting: set[str] = set()
         for catcher in self.model.catchers:
             scope = catcher.element.scope
-            if catcher.element.tag == "startEvent" and scope is not None and scope.is_event_subprocess:
-                track = _esp_track(self.model, scope)
-                reads[catcher.message] = track.reads
-                if track.interrupting:
-                    interrupting.add(catcher.message)
-        return reads, interrupting
-
-    def _running_event_subprocesses(self, runtime: PathwayRuntime) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for sub in runtime.workflow.subprocesses.values():
-            name = sub.spec.name
-            if name in self.event_subprocesses.values() and any(
-                    t.has_state(_ACTIVE) for t in sub.get_tasks() if getattr(t.task_spec, "bpmn_id", None)):
-                counts[name] = counts.get(name, 0) + 1
-        return counts
-
-    def _static_escalations(self) -> list[Finding]:
-        findings = []
-        for element in self.model.elements.values():
-            if element.tag != "userTask":
+            if catcher.element.tag != "startEvent" or scope is None or not scope.is_event_subprocess:
                 continue
-            if element_properties(element.node).get("escalationExempt"):
-                continue
-            problem = None
-            if not element.attr("dueDate"):
-                problem = "has no due date (camunda:dueDate)"
-            elif not self._escalates(element):
-                problem = ("has no escalation when it is overdue: attach a timer boundary event that leads to a "
-                           "task, or mark it escalationExempt with the reason")
-            if problem:
-                findings.append(Finding("escalation", element.file, element.id, f"user task '{element.id}' {problem}",
-                                        self._ready_trails.get((element.file, element.id))))
-        return findings
+            track = esp_track(self.model, scope)
+            reads[catcher.message] = track.reads
+            if track.interrupting:
+                interrupting.add(catcher.message)
+            else:
+                non_interrupting[catcher.message] = scope.id
+        return non_interrupting, reads, interrupting
 
-    def _escalates(self, task) -> bool:
-        for boundary in self.model.boundaries.get(task.key, []):
-            if boundary.event_kind != "timer":
-                continue
-            seen, todo = set(), [boundary.key]
-            while todo:
-                key = todo.pop()
-                if key in seen:
-                    continue
-                seen.add(key)
-                element = self.model.elements.get(key)
-                if element is not None and element.tag == "userTask":
-                    return True
-                todo.extend(self.model.succ.get(key, []))
-        return False
+    def _running_event_subprocesses(self, runtime: PathwayRuntime) -> int:
+        """How many non-interrupting event sub-processes are running now."""
+        ids = set(self.event_subprocesses.values())
+        return sum(1 for sub in runtime.workflow.subprocesses.values() if sub.spec.name in ids and any(
+            t.has_state(_ACTIVE) for t in sub.get_tasks() if getattr(t.task_spec, "bpmn_id", None)))
 
     def _finding(self, check: str, file: str, element: str, message: str, node: Node | None,
                  prop: Property | None = None, runtime: PathwayRuntime | None = None) -> None:
@@ -455,94 +389,3 @@ class Explorer:
             if e.id == element:
                 return e.file
         return "-"
-
-    # -- state identity ------------------------------------------------------------------------
-    def _key(self, runtime: PathwayRuntime, views: dict, monitor: Monitor, now: datetime) -> tuple:
-        control = []
-        live: set[str] = set()
-        direct: set[str] = set()
-        for task in runtime.workflow.get_tasks(state=_ACTIVE):
-            view = views.get(task.id)
-            if view is None:
-                continue
-            control.append((task.workflow.spec.name, view.element, view.state))
-            model_key = self.liveness.by_id.get((view.file, view.element))
-            if model_key is not None and self._mine(view.file, view.element):
-                live |= self.liveness.live(model_key)
-                direct |= self.liveness.live_direct(model_key)
-        variables = runtime.data
-        today = runtime.clock.today()
-        data = []
-        for name in sorted(live):
-            if name.startswith(DECISION):
-                decided = self._decided(name[len(DECISION):], variables, runtime.clock, direct, live)
-                if decided is not None:
-                    data.append((name, decided))
-            elif name in direct and name in variables:
-                data.append((name, _abstract(self.domains.abstract(name, variables[name]), today, now)))
-        # time: the order of what is due (timers, property deadlines), not the distances
-        due = [(when, element) for when, element in runtime.pending_timers()
-               if self.ids_in_group is None or element in self.ids_in_group]
-        due += [(when, f"deadline:{prop}") for prop, when in monitor.pending.items()]
-        order: list[tuple[str, ...]] = []
-        for when in sorted({w for w, _ in due}):
-            order.append(tuple(sorted(e for w, e in due if w == when)))
-        seen = tuple(sorted(k for k, v in monitor.seen.items() if v))
-        # several open instances of one task behave as one (e.g. overdue chases nobody answered)
-        return (tuple(sorted(set(control))), tuple(data), tuple(order), seen)
-
-    def _result_names(self, decision: str) -> list[str]:
-        """The variables business rule tasks store this decision's result in."""
-        names = self._results.get(decision)
-        if names is None:
-            names = sorted({e.attr("resultVariable") or decision for e in self.model.elements.values()
-                            if e.tag == "businessRuleTask" and e.attr("decisionRef") == decision}) or [decision]
-            self._results[decision] = names
-        return names
-
-    def _decided(self, decision: str, variables: dict[str, Any], clock: SimulatedClock,
-                 direct: set[str], live: set[str]) -> Any:
-        """What a decision still to run would decide on the live data as it stands: answers only
-        decisions read are kept in the state through those decisions. A decision whose live
-        inputs are all in the state already adds nothing (None)."""
-        inputs = self._decision_inputs.get(decision)
-        if inputs is None:
-            try:
-                found = decision_reads(self.bundle.decisions, self.bundle.decisions.get(decision))
-                inputs = tuple(sorted({path[0] for path in found.paths}))
-            except KeyError:
-                inputs = ()
-            self._decision_inputs[decision] = inputs
-        if all(name in direct or name not in live for name in inputs):
-            return None
-        today = clock.today()
-        context = {n: variables.get(n) for n in inputs if n in live}
-        cache_key = (decision, today, tuple((n, _abstract(v, today, clock.now())) for n, v in context.items()))
-        found = self._decisions_cache.get(cache_key, _MISSING)
-        if found is _MISSING:
-            try:
-                result = self.bundle.decisions.evaluate(decision, context, clock=clock)
-                # seen as its result variables are read: an analgesia plan only as "contains
-                # CALCITONIN or not", a number derived from dates by the thresholds tested on it
-                found = _abstract(tuple(self.domains.abstract(name, result.raw_value)
-                                        for name in self._result_names(decision)), today, clock.now())
-            except Exception as exc:  # noqa: BLE001 - a decision that cannot run yet is a fact too
-                found = ("error", type(exc).__name__)
-            self._decisions_cache[cache_key] = found
-        return found
-
-
-def _abstract(value: Any, today: date, now: datetime) -> Any:
-    """A value as the state key sees it: dates only as before, on or after today (the order of
-    events matters, not their distance), numbers as decimals, records and lists item by item."""
-    if isinstance(value, datetime):
-        return ("at", (value > now) - (value < now))
-    if isinstance(value, date):
-        return ("day", (value > today) - (value < today))
-    if isinstance(value, dict):
-        return tuple(sorted((k, _abstract(v, today, now)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_abstract(v, today, now) for v in value)
-    if isinstance(value, float):
-        return Decimal(str(value))
-    return value

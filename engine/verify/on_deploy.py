@@ -15,10 +15,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..models.bundle import Bundle
 from ..problems import Problem
 from .explorer import Options
 from .report import describe
-from .verifier import SAFETY_SUFFIX, verify
+from .verifier import verify
 
 MODES = ("off", "warn", "refuse")
 
@@ -42,23 +43,14 @@ def mode_from_env() -> str:
     return mode
 
 
-def split_safety(files: Mapping[str, bytes | str]) -> tuple[dict[str, bytes | str], dict[str, str]]:
-    """The model files, and the safety property files deployed beside them."""
-    models = {n: c for n, c in files.items() if not n.endswith(SAFETY_SUFFIX)}
-    safety = {n: c.decode("utf-8-sig") if isinstance(c, bytes) else c
-              for n, c in files.items() if n.endswith(SAFETY_SUFFIX)}
-    return models, safety
-
-
-def check(files: Mapping[str, bytes | str], safety: Mapping[str, str], mode: str) -> DeployCheck:
+def check(files: Mapping[str, bytes | str], bundle: Bundle, mode: str) -> DeployCheck:
+    """Explore ``bundle`` (loaded and linted from ``files``) as the site setting ``mode`` says."""
     result = DeployCheck(mode)
     if mode == "off":
         return result
     limit = int(os.environ.get("PATHWAY_VERIFY_MAX_STATES", "20000"))
-    data = {n: c.encode() if isinstance(c, str) else c for n, c in files.items()}
-    report = verify(data, safety, Options(max_states=limit), workers=1)
+    report = verify(files, Options(max_states=limit), workers=1, bundle=bundle)
     result.states, result.exhaustive = report.states, report.exhaustive
-    result.findings = [p for p in report.problems if p.is_error]
     for finding in report.findings:
         path = f" (shortest path: {describe(finding.trail)})" if finding.trail else ""
         result.findings.append(Problem(finding.file, finding.element, finding.message + path))

@@ -13,19 +13,21 @@ Each property has an ``id``, what it ``says`` in clinical words, its ``source``,
 An event is ``<ElementId> ready|starts|completed|cancelled|ends`` (``ends``: completed or
 cancelled; ``process:ElementId`` when an id is used in two files), ``message <Name>`` or
 ``pathway ends``; several joined by ``or``; then optionally ``where <FEEL>`` over the pathway's
-variables after the step (e.g. ``UT_Calcitonin completed where calcitoninPrescribed = true``).
+variables after the step (e.g. ``UT_Order completed where ordered = true``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import yaml
 
 from .. import feel
+from ..analysis import PathwayModel
 from ..isotime import parse_duration
 from ..problems import Problem
 from .events import Event
@@ -55,9 +57,6 @@ class Pattern:
     text: str
     atoms: list[Atom]
     where: Any = None  # compiled FEEL, or None
-
-    def elements(self) -> list[Atom]:
-        return [a for a in self.atoms if a.kind == "element"]
 
 
 @dataclass
@@ -107,9 +106,6 @@ class Property:
     count: tuple[str, int] | None = None
     file: str = ""
 
-    def patterns(self) -> list[Pattern]:
-        return [p for p in (self.trigger, self.target, self.unless, self.since) if p is not None]
-
 
 @dataclass
 class Monitor:
@@ -120,10 +116,6 @@ class Monitor:
 
     def copy(self) -> Monitor:
         return Monitor(dict(self.pending), dict(self.seen))
-
-    def key(self, now: datetime) -> tuple:
-        return (tuple(sorted((k, (d - now).total_seconds()) for k, d in self.pending.items())),
-                tuple(sorted(k for k, v in self.seen.items() if v)))
 
     def deadlines(self) -> list[datetime]:
         return sorted(self.pending.values())
@@ -194,8 +186,6 @@ def _deadline_text(prop: Property) -> str:
 
 
 def _instant(value: Any, step: StepFacts) -> datetime | None:
-    from datetime import date, time
-
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
@@ -204,6 +194,17 @@ def _instant(value: Any, step: StepFacts) -> datetime | None:
 
 
 # -- reading the file ------------------------------------------------------------------------------
+def load_for_model(sources: Mapping[str, str], model: PathwayModel) -> list[Property]:
+    """The properties of ``*.safety.yaml`` texts, their element ids checked against ``model``."""
+    elements: dict[str, set[str]] = {}
+    for element in model.elements.values():
+        scopes = elements.setdefault(element.id, set())
+        scopes.add(element.process)
+        if element.scope is not None:
+            scopes.add(element.scope.id)
+    return load_properties(sorted(sources.items()), elements)
+
+
 def load_properties(sources: list[tuple[str, str]], elements: dict[str, set[str]]) -> list[Property]:
     """Properties from ``*.safety.yaml`` files given as (file name, text); ``elements`` maps
     element id -> the process and sub-process ids it occurs in."""

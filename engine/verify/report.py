@@ -19,10 +19,9 @@ _TITLES = {
 
 def bounds(report: Report) -> str:
     options = report.options
-    horizon = options.horizon if options else "-"
     parts = [f"{report.states} states explored in {report.seconds:.1f} s",
-             f"horizon {horizon} from enrolment",
-             f"at most {options.event_subprocess_instances if options else 1} event sub-process running at once"]
+             f"horizon {options.horizon} from enrolment",
+             f"at most {options.event_subprocess_instances} event sub-process running at once"]
     capped = [g.name for g in report.groups if g.result.capped]
     if not report.groups:
         parts = ["not explored: fix the errors above first"]
@@ -33,8 +32,9 @@ def bounds(report: Report) -> str:
     return "; ".join(parts)
 
 
-def text(report: Report, files: str | None = None, fields: dict[str, list[str]] | None = None) -> str:
-    fields = fields if fields is not None else report.fields
+def text(report: Report, files: str | None = None) -> str:
+    """``files``: the folder verified, named in each scenario so the runner can replay it."""
+    findings = report.findings
     lines: list[str] = []
     for problem in report.problems:
         lines.append(str(problem))
@@ -44,35 +44,33 @@ def text(report: Report, files: str | None = None, fields: dict[str, list[str]] 
                      f"{r.seconds:.1f} s{' (stopped at the state bound)' if r.capped else ''}")
     if report.properties:
         lines.append(f"safety properties checked: {', '.join(report.properties)}")
-    for number, finding in enumerate(report.findings, 1):
+    for number, finding in enumerate(findings, 1):
         lines.append("")
         lines.append(f"[{number}] {_TITLES.get(finding.check, finding.check)}")
         lines.append(f"    {finding.where}: {finding.message}")
         if finding.trail:
             lines.append(f"    shortest path ({len(finding.trail)} steps): {describe(finding.trail)}")
             lines.append("    as a scenario (tests/scenarios/*.yaml):")
-            body = dump(scenario(finding, files, fields, finding.state, not report.errors))
+            body = dump(scenario(finding, files, report.fields, finding.state, not report.errors))
             lines.extend("      " + line for line in body.rstrip().splitlines())
     lines.append("")
     lines.append(bounds(report))
-    lines.append(f"{len(report.errors)} error(s), {len(report.findings)} violation(s), "
+    lines.append(f"{len(report.errors)} error(s), {len(findings)} violation(s), "
                  f"{len(report.problems) - len(report.errors)} warning(s)")
     return "\n".join(lines)
 
 
-def as_json(report: Report, files: str | None = None, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    fields = fields if fields is not None else report.fields
+def as_json(report: Report, files: str | None = None) -> dict[str, Any]:
     return {
         "problems": [p.to_dict() for p in report.problems],
-        "findings": [_finding(f, files, fields, not report.errors) for f in report.findings],
+        "findings": [_finding(f, files, report.fields, not report.errors) for f in report.findings],
         "tracks": [{"name": g.name, "states": g.result.states, "transitions": g.result.transitions,
                     "capped": g.result.capped, "seconds": round(g.result.seconds, 2)} for g in report.groups],
         "properties": report.properties,
         "states": report.states,
         "exhaustive": report.exhaustive,
-        "bounds": {"horizon": str(report.options.horizon) if report.options else None,
-                   "maxStates": report.options.max_states if report.options else None,
-                   "eventSubprocessInstances": report.options.event_subprocess_instances if report.options else None},
+        "bounds": {"horizon": str(report.options.horizon), "maxStates": report.options.max_states,
+                   "eventSubprocessInstances": report.options.event_subprocess_instances},
         "seconds": round(report.seconds, 2),
         "violations": report.violations,
     }
@@ -97,11 +95,3 @@ def describe(trail: list[Step]) -> str:
         else:
             words.append(f"clock to {step.at:%Y-%m-%d %H:%M}")
     return " → ".join(words)
-
-
-def problems_text(report: Report, limit: int = 20) -> list[str]:
-    """One line per error and violation, for the Modeler's deploy error text."""
-    lines = [str(p) for p in report.errors]
-    lines += [f"{f.where}: {f.message}" + (f" (path: {describe(f.trail)})" if f.trail else "")
-              for f in report.findings]
-    return lines[:limit] + ([f"… and {len(lines) - limit} more"] if len(lines) > limit else [])

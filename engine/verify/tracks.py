@@ -68,7 +68,7 @@ def groups(model: PathwayModel) -> list[Group]:
     prefix, branches = _split(model, top)
     tracks = [_track(model, f"branch:{target[1]}", {target}, prefix) for target in branches]
     tracks = _merge_overlapping(tracks)
-    esps = [_esp_track(model, esp) for esp in model.children(top) if esp.is_event_subprocess]
+    esps = [esp_track(model, esp) for esp in model.children(top) if esp.is_event_subprocess]
     if not tracks:  # no parallel split: the whole process is one track
         whole = _track(model, "pathway", {s.key for s in model.children(top) if s.tag == "startEvent"}, set())
         return [Group("pathway", [whole, *esps], set())]
@@ -108,23 +108,18 @@ def _split(model: PathwayModel, top: Element) -> tuple[set[Key], list[Key]]:
 
 def _within(model: PathwayModel, roots: set[Key], stop: set[Key]) -> set[Key]:
     """Everything reachable from ``roots``: flows, boundary events, sub-process bodies, called processes."""
-    seen: set[Key] = set()
-    todo = list(roots)
-    while todo:
-        key = todo.pop()
-        if key in seen or key in stop:
-            continue
-        seen.add(key)
+    def step(key: Key) -> list[Key]:
         element = model.elements.get(key)
         if element is None:
-            continue
-        todo.extend(model.succ.get(key, []))
-        todo.extend(b.key for b in model.boundaries.get(key, []))
+            return []
+        found = list(model.succ.get(key, [])) + [b.key for b in model.boundaries.get(key, [])]
         if element.tag in ("subProcess", "transaction", "process"):
-            todo.extend(c.key for c in model.children(element))
+            found.extend(c.key for c in model.children(element))
         if element.tag == "callActivity" and model.called(element) is not None:
-            todo.append(model.called(element).key)
-    return seen
+            found.append(model.called(element).key)
+        return [k for k in found if k not in stop]
+
+    return model.reachable(set(roots) - stop, step)
 
 
 def _track(model: PathwayModel, name: str, roots: set[Key], stop: set[Key]) -> Track:
@@ -133,7 +128,7 @@ def _track(model: PathwayModel, name: str, roots: set[Key], stop: set[Key]) -> T
     return track
 
 
-def _esp_track(model: PathwayModel, esp: Element) -> Track:
+def esp_track(model: PathwayModel, esp: Element) -> Track:
     track = Track(f"event sub-process:{esp.id}", _within(model, {esp.key}, set()), event_subprocess=esp)
     _facts(model, track)
     return track

@@ -9,18 +9,15 @@ import queue
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..analysis import check_model
 from ..models.bundle import Bundle, ModelError, load_bundle
 from ..problems import Problem
 from .domains import form_fields
+from .escalation import unescalated
 from .explorer import Explorer, Finding, Options, Progress, Result
-from .properties import Property, PropertyError, load_properties
-from .tracks import groups
-
-SAFETY_SUFFIX = ".safety.yaml"
+from .tracks import Group, groups
 
 
 @dataclass
@@ -33,20 +30,21 @@ class GroupReport:
 class Report:
     problems: list[Problem] = field(default_factory=list)  # static: lint, names, values, properties file
     groups: list[GroupReport] = field(default_factory=list)
+    escalations: list[Finding] = field(default_factory=list)  # read off the model, once
     properties: list[str] = field(default_factory=list)
     fields: dict[str, list[str]] = field(default_factory=dict)  # user task -> its form field ids
-    options: Options | None = None
+    options: Options = field(default_factory=Options)
     seconds: float = 0.0
 
     @property
     def findings(self) -> list[Finding]:
+        # an event sub-process explored in two groups may show the same finding twice: keep the shorter path
         found: dict[tuple[str, str, str], Finding] = {}
-        for group in self.groups:
-            for finding in group.result.findings:
-                key = (finding.check, finding.file, finding.element)
-                kept = found.get(key)
-                if kept is None or (finding.trail and (not kept.trail or len(finding.trail) < len(kept.trail))):
-                    found[key] = finding
+        for finding in [f for g in self.groups for f in g.result.findings] + self.escalations:
+            key = (finding.check, finding.file, finding.element)
+            kept = found.get(key)
+            if kept is None or _rank(finding) < _rank(kept):
+                found[key] = finding
         return sorted(found.values(), key=lambda f: (_ORDER.get(f.check, 9), len(f.trail or []), f.file, f.element))
 
     @property
@@ -66,108 +64,99 @@ class Report:
         return bool(self.groups) and not any(g.result.capped for g in self.groups)
 
 
+def _rank(finding: Finding) -> tuple[bool, int]:
+    return finding.trail is None, len(finding.trail or [])
+
+
 _ORDER = {"runtime": 0, "silent": 1, "endpoint": 2, "property": 3, "escalation": 4}
 
 
-def collect(paths: Iterable[str | Path]) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The BPMN/DMN files and the ``*.safety.yaml`` property files under ``paths``."""
-    files: dict[str, bytes] = {}
-    safety: dict[str, str] = {}
-    for raw in paths:
-        path = Path(raw)
-        for item in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if not item.is_file():
-                continue
-            if item.name.endswith(SAFETY_SUFFIX):
-                safety[item.name] = item.read_text(encoding="utf-8")
-            elif item.suffix.lower() in (".bpmn", ".dmn"):
-                files[item.name] = item.read_bytes()
-    return files, safety
-
-
-def properties_of(bundle: Bundle, safety: Mapping[str, str]) -> list[Property]:
-    """The safety properties, checked against the bundle's element ids (raises PropertyError)."""
-    elements: dict[str, set[str]] = {}
-    for element in bundle.model.elements.values():
-        scopes = elements.setdefault(element.id, set())
-        scopes.add(element.process)
-        if element.scope is not None:
-            scopes.add(element.scope.id)
-    return load_properties(list(safety.items()), elements)
-
-
-def verify(files: Mapping[str, bytes], safety: Mapping[str, str] | None = None, options: Options | None = None,
-           workers: int | None = None, progress: Callable[[str, Progress], None] | None = None,
-           tracks: Iterable[str] | None = None) -> Report:
+def verify(files: Mapping[str, bytes | str], options: Options | None = None, workers: int | None = None,
+           progress: Callable[[str, Progress], None] | None = None, tracks: Iterable[str] | None = None,
+           bundle: Bundle | None = None) -> Report:
     """Static checks, then exhaustive exploration of each group of interfering tracks.
 
-    ``progress(group, Progress)`` is called from this process as the groups advance; ``tracks``
-    limits the exploration to the groups that contain these element ids (e.g. ``GM_Triage``)."""
+    ``files``: BPMN, DMN and ``*.safety.yaml``; ``bundle``: the same files already loaded (and
+    linted), to save loading them again. ``progress(group, Progress)`` is called from this process
+    as the groups advance; ``tracks`` limits the exploration to the groups that contain these
+    element ids (e.g. ``GM_Triage``)."""
     began = time.perf_counter()
-    options = options or Options()
-    report = Report(options=options)
-    try:
-        bundle = load_bundle(files)
+    report = Report(options=options or Options())
+    if bundle is None:
+        bundle = _load(files, report)
+    else:
         report.problems = list(bundle.warnings)
-    except ModelError as exc:
-        report.problems = list(exc.problems)
-        try:  # a model that breaks a static rule but still runs is explored too: one report, every finding
-            bundle = load_bundle(files, lint=False)
-        except ModelError:
-            report.seconds = time.perf_counter() - began
-            return report
-        if bundle.model is None:
-            report.seconds = time.perf_counter() - began
-            return report
-        if not any(p.severity == "warning" for p in report.problems):  # errors stopped lint before its warnings
-            report.problems.extend(p for p in check_model(bundle.model) if not p.is_error)
-    try:
-        props = properties_of(bundle, safety or {})
-    except PropertyError as exc:
-        report.problems.extend(exc.problems)
+    if bundle is None or bundle.properties is None:  # not runnable, or the property files do not load
         report.seconds = time.perf_counter() - began
         return report
-    report.properties = [p.id for p in props]
+    report.properties = [p.id for p in bundle.properties]
     report.fields = {e.id: [f.id for f in form_fields(bundle.model, e.id)]
                      for e in bundle.model.elements.values() if e.tag == "userTask"}
     wanted = set(tracks or ())
-    names = [g.name for g in groups(bundle.model)
-             if not wanted or wanted & {key[1] for key in g.elements}] or [""]
+    chosen = [g for g in groups(bundle.model) if not wanted or wanted & {key[1] for key in g.elements}]
+    names = [g.name for g in chosen] or [""]
     workers = max(1, min(len(names), workers if workers is not None else (os.cpu_count() or 1)))
     if workers == 1:
-        for name in names:
-            report.groups.append(GroupReport(name, _explore(bundle, props, options, name, progress)))
+        for group in chosen or [None]:
+            report.groups.append(GroupReport(group.name if group else "", _explore(bundle, report.options, group,
+                                                                                     progress)))
     else:
-        report.groups = _in_parallel(files, dict(safety or {}), options, names, workers, progress)
+        report.groups = _in_parallel(files, report.options, names, workers, progress)
+    trails: dict[tuple[str, str], list] = {}
+    for group in report.groups:
+        for key, trail in group.result.ready_trails.items():
+            if key not in trails or len(trail) < len(trails[key]):
+                trails[key] = trail
+    report.escalations = [Finding("escalation", e.file, e.id, message, trails.get(e.key))
+                          for e, message in unescalated(bundle.model)]
     report.seconds = time.perf_counter() - began
     return report
 
 
-def _explore(bundle: Bundle, props: list[Property], options: Options, name: str,
+def _load(files: Mapping[str, bytes | str], report: Report) -> Bundle | None:
+    """The bundle with its static findings in ``report``; a model that breaks a static rule but still
+    runs is loaded anyway, so one report shows every finding."""
+    try:
+        bundle = load_bundle(files)
+        report.problems = list(bundle.warnings)
+        return bundle
+    except ModelError as exc:
+        report.problems = list(exc.problems)
+    try:
+        bundle = load_bundle(files, lint=False)
+    except ModelError:
+        return None
+    if bundle.model is None:
+        return None
+    if not any(p.severity == "warning" for p in report.problems):  # errors stopped lint before its warnings
+        report.problems.extend(p for p in check_model(bundle.model) if not p.is_error)
+    return bundle
+
+
+def _explore(bundle: Bundle, options: Options, group: Group | None,
              progress: Callable[[str, Progress], None] | None) -> Result:
-    group = next((g for g in groups(bundle.model) if g.name == name), None)
+    name = group.name if group else ""
     local = Options(**{**options.__dict__, "progress": (lambda p: progress(name, p)) if progress else None})
-    return Explorer(bundle, props, local, group).run()
+    return Explorer(bundle, bundle.properties or [], local, group).run()
 
 
-def _worker(files: dict[str, bytes], safety: dict[str, str], options: Options, name: str,
-            updates: Any) -> tuple[str, Result]:
+def _worker(files: Mapping[str, bytes | str], options: Options, name: str, updates: Any) -> tuple[str, Result]:
     bundle = load_bundle(files, lint=False)
-    props = properties_of(bundle, safety)
-    result = _explore(bundle, props, options, name, lambda group, p: updates.put((group, p)))
+    group = next(g for g in groups(bundle.model) if g.name == name)
+    result = _explore(bundle, options, group, lambda group, p: updates.put((group, p)))
     for finding in result.findings:
         finding.prop = None  # compiled FEEL stays in the worker; the id and message travel
     return name, result
 
 
-def _in_parallel(files: dict[str, bytes], safety: dict[str, str], options: Options, names: list[str],
-                 workers: int, progress: Callable[[str, Progress], None] | None) -> list[GroupReport]:
+def _in_parallel(files: Mapping[str, bytes | str], options: Options, names: list[str], workers: int,
+                 progress: Callable[[str, Progress], None] | None) -> list[GroupReport]:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     base = Options(**{**options.__dict__, "progress": None})
     with context.Manager() as manager:
         updates = manager.Queue()
         with context.Pool(workers) as pool:
-            pending = [pool.apply_async(_worker, (files, safety, base, name, updates)) for name in names]
+            pending = [pool.apply_async(_worker, (dict(files), base, name, updates)) for name in names]
             while not all(p.ready() for p in pending):
                 _drain(updates, progress, timeout=0.2)
             _drain(updates, progress, timeout=0)
