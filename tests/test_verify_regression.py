@@ -3,8 +3,8 @@ before_fixes``) is reported with each hole of the issue, each dynamic one with a
 the scenario runner replays; the misspelt-name edit and a payload-less message are refused with
 the element named; one broken DMN cell is one finding, not a cascade.
 
-The exploration here is bounded (the acute track group, 2500 states, six months), enough for the
-shortest paths to these holes; ``bench/verify.py`` runs the whole pathway without bounds."""
+The exploration here is bounded (the acute track group, 4000 states, six months), enough for the
+shortest paths to these holes; ``bench/bench_verify.py`` runs the whole pathway."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ BEFORE = ROOT / "tests" / "fixtures" / "verify" / "before_fixes"
 
 @pytest.fixture(scope="module")
 def report() -> Report:
-    options = Options(horizon=parse_duration("P6M"), max_states=2500)
+    options = Options(horizon=parse_duration("P6M"), max_states=4000)
     return verify(collect_files([BEFORE]), options, workers=1, tracks=["GM_Triage"])
 
 
@@ -64,6 +64,23 @@ def test_calcitonin_stop_lost_on_some_path_and_the_path_replays(prop: str, repor
     spec = next(f["scenario"] for f in as_json(report, str(BEFORE.relative_to(ROOT)))["findings"]
                 if f["element"] == prop)
     assert "UT_StopCalcitonin" not in spec["steps"][-1]["expect"]["ready"]
+    run_scenario(yaml.safe_load(yaml.safe_dump(spec)), {}, session_factory)
+
+
+def test_ir_outcome_that_ends_the_acute_track_without_a_procedure_is_reported_and_replays(
+        report: Report, session_factory) -> None:
+    """IR outcome ONCOLOGY_WORKUP / CORRECT_AND_REREFER fell through to End_IR: the track ended
+    with no task and no timer, and "IR episode complete" without a procedure."""
+    from test_pathway_scenarios import run_scenario
+
+    end = finding(report, "endpoint", "End_IR")
+    assert "not mark as a clinical endpoint" in end.message
+    hole = finding(report, "property", "ir-episode-complete-means-procedure-done")
+    answers = [s.values for s in hole.trail if (s.kind, s.element) == ("complete", "UT_IROutcome")]
+    assert answers and answers[-1]["irOutcomeAction"] in ("ONCOLOGY_WORKUP", "CORRECT_AND_REREFER")
+    assert "UT9_PostProcedure" not in [s.element for s in hole.trail]
+    spec = next(f["scenario"] for f in as_json(report, str(BEFORE.relative_to(ROOT)))["findings"]
+                if f["element"] == "ir-episode-complete-means-procedure-done")
     run_scenario(yaml.safe_load(yaml.safe_dump(spec)), {}, session_factory)
 
 

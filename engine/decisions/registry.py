@@ -123,7 +123,7 @@ class DecisionRegistry:
         :class:`HitPolicyViolation`, :class:`DecisionError` or :class:`ModelError`.
         """
         decision = self.get(id_or_name)
-        context = self._input_context(inputs)
+        context = self.input_context(inputs)
         evaluation = Evaluation(context, self.resolve, clock)
         outcome = evaluation.run(decision)
         return DecisionResult(
@@ -136,7 +136,7 @@ class DecisionRegistry:
             raw_rows=outcome.rows,
         )
 
-    def _input_context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def input_context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(inputs, Mapping):
             raise DecisionInputError(f"inputs must be an object keyed by input name, got {type(inputs).__name__}")
         types: dict[str, str | None] = {}

@@ -80,7 +80,7 @@ class Domains:
 
     def _at(self, path: tuple[str, ...], value: Any) -> Any:
         if path in self.opaque_paths or any(p[:len(path)] == path and p != path for p in self.opaque_paths):
-            return _freeze(value)
+            return freeze(value)
         tests = sorted(self.path_tests.get(path, ()), key=repr)
         return tuple(_test(op, literal, value) for op, literal in tests)
 
@@ -140,6 +140,22 @@ class Domains:
             return sorted({float(t + d) for t in numbers for d in (Decimal(-1), Decimal(0), Decimal(1))})
         return [True]
 
+    def input_classes(self, name: str) -> list[Any] | None:
+        """One value per class of a variable, null included, as the model's comparisons split it;
+        None when nothing compares it with a literal (a date, a record): its classes are unknown."""
+        literals = self.literals.get(name, set())
+        numbers = self.numbers.get(name, set())
+        if not literals and not numbers:
+            return None
+        values: list[Any] = [None]
+        if any(isinstance(v, bool) for v in literals):
+            values += [True, False]
+        values += sorted(v for v in literals if isinstance(v, str)) + ["other"] * bool(
+            any(isinstance(v, str) for v in literals))
+        values += sorted({t + d for t in numbers for d in (Decimal(-1), Decimal("-0.1"), Decimal(0),
+                                                           Decimal("0.1"), Decimal(1))})
+        return values
+
     def input_values(self, name: str) -> list[Any]:
         """The literals a declared enrolment input is compared with (no value is the other case)."""
         return sorted((v for v in self.literals.get(name, set()) if isinstance(v, str | Decimal)), key=str)
@@ -164,11 +180,12 @@ class Domains:
         return found
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
+    """A value as a hashable key part: records and lists as tuples."""
     if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
+        return tuple(freeze(v) for v in value)
     return value
 
 

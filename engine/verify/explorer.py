@@ -21,7 +21,6 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 
 from ..analysis.model import declared_inputs
-from ..analysis.model import properties as element_properties
 from ..clock import SimulatedClock
 from ..forms import FormValidationError, validate_submission, with_defaults
 from ..isotime import IsoDuration, parse_duration
@@ -32,7 +31,7 @@ from .events import Event, step_events, task_states
 from .properties import Monitor, Property, StepFacts, observe, overdue
 from .snapshot import Snapshots
 from .statekey import StateKeys, abstract
-from .tracks import Group, esp_track
+from .tracks import Group, event_subprocess_starts, track_endpoints
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -119,21 +118,28 @@ class Explorer:
         self.relevant: set[str] | None = group.reads if group else None
         self.ids_in_group: set[str] | None = {k[1] for k in self.members} if self.members is not None else None
         self.domains = Domains(self.model)
-        self.keys = StateKeys(bundle, self.domains, self.members)
+        # what the properties' own expressions read is varied and kept like what the model reads
+        self.property_reads = set().union(*(p.reads for p in properties))
+        self.domains.read |= self.property_reads
+        self.keys = StateKeys(bundle, self.domains, self.members, self.property_reads)
         self.snapshots = Snapshots(bundle)
         self.fields: dict[str, list[Field]] = {}
-        self.endpoints = self._endpoints()
-        self.event_subprocesses, self.handler_reads, self.interrupting = self._event_subprocess_starts()
+        self.endpoints = track_endpoints(self.model)
+        self.event_subprocesses, self.handler_reads, self.interrupting = event_subprocess_starts(self.model)
         self.horizon_end = self.options.horizon.add_to(self.options.start, UTC)
         self.result = Result()
         self._seen_findings: set[tuple[str, str, str]] = set()
         self._started_at: set[tuple] = set()
+        self._live_after: dict[tuple, set[str]] = {}
+        # elements the properties name: interrupting one that is open is something a property sees
+        self.watched = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
+                        if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:
         began = time.perf_counter()
         seen: set[tuple] = set()
-        frontier: deque[tuple[Node, bytes, datetime, Monitor]] = deque()
+        frontier: deque[tuple[Node, bytes, datetime, Monitor, str | None]] = deque()
         for variables in self._start_variants():
             clock = SimulatedClock(self.options.start)
             try:
@@ -149,8 +155,8 @@ class Explorer:
             if len(seen) >= self.options.max_states:
                 self.result.capped = True
                 break
-            node, snapshot, now, monitor = frontier.popleft()
-            self._expand(node, snapshot, now, monitor, frontier, seen)
+            node, snapshot, now, monitor, only = frontier.popleft()
+            self._expand(node, snapshot, now, monitor, frontier, seen, only)
             if self.options.progress and time.perf_counter() - last_report > 0.5:
                 last_report = time.perf_counter()
                 self.options.progress(Progress(len(seen), len(frontier), self.result.transitions,
@@ -164,11 +170,11 @@ class Explorer:
         return self.result
 
     def _expand(self, node: Node, snapshot: bytes, now: datetime, monitor: Monitor,
-                frontier: deque, seen: set) -> None:
+                frontier: deque, seen: set, only: str | None = None) -> None:
         clock = SimulatedClock(now)
         runtime = self.snapshots.restore(snapshot, clock)
         before = task_states(runtime.workflow)
-        for action in self._actions(runtime, now, monitor, before):
+        for action in self._actions(runtime, now, monitor, before, only):
             clock = SimulatedClock(now)
             branch = self.snapshots.restore(snapshot, clock)
             try:
@@ -178,8 +184,6 @@ class Explorer:
                 self._finding("runtime", self._file_of(action[1]), action[1] or "-",
                               f"the engine refused the step: {exc}", child)
                 continue
-            except FormValidationError:
-                continue  # an answer the form refuses is not a step a user can take
             self.result.transitions += 1
             child = Node(step, node, node.depth + 1)
             self._after_step(child, branch, monitor.copy(), task_states(branch.workflow), before, frontier, seen, clock)
@@ -210,41 +214,80 @@ class Explorer:
                           f"the patient is left with no task and no timer on this track (it waits on: "
                           f"{', '.join(silent[2]) or 'nothing'})", node, runtime=runtime)
             return
+        self._interruptions(node, runtime, monitor, after, frontier)
         key = self.keys.key(runtime, after, monitor, now)
         if key in seen:
             return
         seen.add(key)
         self.result.deepest = max(self.result.deepest, node.depth)
-        frontier.append((node, self.snapshots.take(runtime), now, monitor))
+        frontier.append((node, self.snapshots.take(runtime), now, monitor, None))
+
+    def _interruptions(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, views: dict,
+                       frontier: deque) -> None:
+        """Queue this state to be interrupted by each interrupting event sub-process it waits for,
+        unless one was queued already with the same values of what that sub-process reads, the same
+        property state and the same watched elements open. It cancels every track, so where the
+        tracks stood tells nothing more; this is why the state key can leave those reads out."""
+        names = {m for m, e in runtime.waiting_catchers() if m in self.interrupting
+                 and (self.ids_in_group is None or e in self.ids_in_group)}
+        if not names:
+            return
+        today, now = runtime.clock.today(), runtime.clock.now()
+        watched = tuple(sorted((v.element, v.state) for v in views.values()
+                               if v.state & _ACTIVE and v.element in self.watched))
+        facts = (tuple(sorted((p, when - now) for p, when in monitor.pending.items())),
+                 tuple(sorted(k for k, v in monitor.seen.items() if v)), watched)
+        for name in sorted(names):
+            reads = tuple((v, abstract(self.domains.abstract(v, runtime.data[v]), today, now))
+                          for v in sorted(self.handler_reads.get(name, ())) if v in runtime.data)
+            queued = (name, reads, facts)
+            if queued not in self._started_at:
+                self._started_at.add(queued)
+                frontier.append((node, self.snapshots.take(runtime), now, monitor.copy(), name))
 
     # -- actions -------------------------------------------------------------------------------
-    def _actions(self, runtime: PathwayRuntime, now: datetime, monitor: Monitor, views: dict) -> list[tuple]:
+    def _actions(self, runtime: PathwayRuntime, now: datetime, monitor: Monitor, views: dict,
+                 only: str | None = None) -> list[tuple]:
         actions: list[tuple] = []
+        if only is not None:  # a state queued to be interrupted by this message, nothing else
+            catchers = runtime.waiting_catchers()
+            return [("message", only, payload, None)
+                    for payload in self._payload_variants(runtime.required_payload(only, catchers))]
         today = runtime.clock.today()
+        active = sorted({(v.file, v.element) for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)})
         for task in runtime.ready_human_tasks():
             view = views.get(UUID(task["id"]))
             if view is not None and not self._mine(view.file, view.element):
                 continue
             element = task["elementId"]
             defaults = task.get("defaults") or {}
-            for values in answer_variants(self.domains, self._fields(element), today, defaults, self.relevant):
-                actions.append(("complete", element, values, task))
+            form = with_defaults(task["form"], defaults)
+            effects = set()
+            for values in answer_variants(self.domains, self._fields(element), today, defaults,
+                                          self._varied(view.file if view else None, element)):
+                try:
+                    typed = validate_submission(form, values)
+                except FormValidationError:
+                    continue  # an answer the form refuses is not a step a user can take
+                # answers that leave the same for every later read lead to the same state: try one
+                effect = self.keys.answer_effect(view.file, element, active, runtime.data, typed, runtime.clock) \
+                    if view is not None else tuple(sorted(typed.items(), key=repr))
+                if effect not in effects:
+                    effects.add(effect)
+                    actions.append(("complete", element, values, (task, typed)))
         running = self._running_event_subprocesses(runtime)
         catchers = runtime.waiting_catchers()
-        control = tuple(sorted(v.element for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)))
         for name in sorted({message for message, _ in catchers}):
             if self.ids_in_group is not None and not any(m == name and e in self.ids_in_group for m, e in catchers):
                 continue
             esp = self.event_subprocesses.get(name)
             if esp is not None and running >= self.options.event_subprocess_instances:
                 continue  # the bound: this many event sub-processes run at once, at most
-            if esp is not None or name in self.interrupting:
-                # an event sub-process starts once per control position and per value of what it reads
-                seen_key = (name, control, tuple((v, abstract(runtime.data.get(v), today, now))
-                                                  for v in sorted(self.handler_reads.get(name, ()))))
-                if seen_key in self._started_at:
-                    continue
-                self._started_at.add(seen_key)
+            if name in self.interrupting:
+                if name != only:
+                    continue  # queued once per value of what it reads (_interruptions)
+            # a non-interrupting one runs alongside the tracks: started from every state (the state
+            # key, not a coarser one, decides when two starts are the same)
             for payload in self._payload_variants(runtime.required_payload(name, catchers)):
                 actions.append(("message", name, payload, None))
         group_timers = [(due, element) for due, element in runtime.pending_timers()
@@ -259,14 +302,25 @@ class Explorer:
                 self.result.at_horizon += 1
         return actions
 
+    def _varied(self, file: str | None, element: str) -> set[str]:
+        """The answers of a task worth trying each decisive value of: those the group reads after
+        the task completes (or a property reads). Any other answer is one value."""
+        found = self._live_after.get((file, element))
+        if found is None:
+            key = self.keys.liveness.by_id.get((file, element)) if file else None
+            after = set(self.keys.liveness.live_after(key)) if key else set(self.domains.read)
+            found = self._live_after[(file, element)] = (after & self.relevant if self.relevant is not None
+                                                          else after) | self.property_reads
+        return found
+
     def _mine(self, file: str, element: str) -> bool:
         return self.members is None or (file, element) in self.members
 
     def _apply(self, runtime: PathwayRuntime, action: tuple, clock: SimulatedClock) -> Step:
         kind, element, values, extra = action
         if kind == "complete":
-            typed = validate_submission(with_defaults(extra["form"], extra.get("defaults") or {}), values)
-            runtime.complete_task(extra["id"], typed)
+            task, typed = extra
+            runtime.complete_task(task["id"], typed)
             return Step(kind, element, values, clock.now())
         if kind == "message":
             runtime.correlate_message(element, values)
@@ -325,44 +379,6 @@ class Explorer:
             self._finding("endpoint", event.file, event.element,
                           f"a track ends at '{event.element}', which the model does not mark as a clinical "
                           f"endpoint (extension property clinicalEndpoint)", node, runtime=runtime)
-
-    def _endpoints(self) -> dict[tuple[str, str], str]:
-        """End events that end a track: the top-level process's and its interrupting event
-        sub-processes' ends reached on the main flow -> their clinicalEndpoint text. Ends only reached
-        through a non-interrupting boundary or event sub-process (an escalation, a handled request)
-        close a side branch while the track goes on."""
-        top = self.model.top_process()
-        if top is None:
-            return {}
-        roots = [e.key for e in self.model.children(top) if e.tag == "startEvent"]
-        for esp in self.model.children(top):
-            start = next((c for c in self.model.children(esp) if c.tag == "startEvent"), None) \
-                if esp.is_event_subprocess else None
-            if start is not None and start.node.get("isInterrupting", "true") != "false":
-                roots.append(start.key)
-        main = self.model.reachable(roots, lambda key: [*self.model.succ.get(key, []), *(
-            b.key for b in self.model.boundaries.get(key, []) if b.node.get("cancelActivity") != "false")])
-        return {key: element_properties(self.model.elements[key].node).get("clinicalEndpoint", "")
-                for key in main if self.model.elements[key].tag == "endEvent"
-                and self.model.elements[key].event_kind not in ("error", "escalation")}
-
-    def _event_subprocess_starts(self) -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
-        """Per message that starts an event sub-process: the id of the sub-process when it does not
-        interrupt, the names the sub-process reads; and the messages that start interrupting ones."""
-        non_interrupting: dict[str, str] = {}
-        reads: dict[str, set[str]] = {}
-        interrupting: set[str] = set()
-        for catcher in self.model.catchers:
-            scope = catcher.element.scope
-            if catcher.element.tag != "startEvent" or scope is None or not scope.is_event_subprocess:
-                continue
-            track = esp_track(self.model, scope)
-            reads[catcher.message] = track.reads
-            if track.interrupting:
-                interrupting.add(catcher.message)
-            else:
-                non_interrupting[catcher.message] = scope.id
-        return non_interrupting, reads, interrupting
 
     def _running_event_subprocesses(self, runtime: PathwayRuntime) -> int:
         """How many non-interrupting event sub-processes are running now."""

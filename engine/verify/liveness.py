@@ -25,8 +25,12 @@ Node = Key | tuple[str, str, str]
 
 
 class Liveness:
-    def __init__(self, model: PathwayModel) -> None:
+    def __init__(self, model: PathwayModel, interrupting: bool = True) -> None:
+        """``interrupting=False``: leave out what interrupting event sub-processes read. The
+        explorer starts one of those once per value of what it reads, wherever the tracks stand
+        (it cancels them all), so their reads need not tell the tracks' states apart."""
         self.model = model
+        self.interrupting = interrupting
         self.edges: dict[Node, set[Node]] = {}
         self.side: dict[Node, set[Node]] = {}  # boundary events and event sub-processes: before any write
         self._build()
@@ -46,15 +50,78 @@ class Liveness:
         self.by_id: dict[tuple[str, str], Key] = {(e.file, e.id): e.key for e in model.elements.values()}
         self._live = self._solve(reads)
         self._live_direct = self._solve(direct)
+        self._writes = {key: frozenset(w.name for w in found) for key, found in model.writes.items()}
+        self._callers: dict[str, set[Key]] = {}
+        for element in model.elements.values():
+            if element.tag == "businessRuleTask" and element.attr("decisionRef"):
+                self._callers.setdefault(element.attr("decisionRef"), set()).add(element.key)
+        self._before: dict[str, dict[Node, frozenset[str]]] = {}
+        self._live_for: dict[str, dict[Node, frozenset[str]]] = {}
 
     def live(self, key: Key) -> frozenset[str]:
         """Names a path from the element (itself included) reads before writing them, decisions
         (``DECISION + id``) and their inputs included."""
         return self._live.get(key, frozenset())
 
+    def live_after(self, key: Key, direct: bool = False) -> frozenset[str]:
+        """The names live once the element has completed: what its successors may read (an answer
+        nothing reads after its task tells no two futures apart); ``direct``: only those some
+        condition, timer, due date or default reads itself."""
+        return self._at(self._live_direct if direct else self._live, key, True)
+
     def live_direct(self, key: Key) -> frozenset[str]:
         """The live names some condition, timer, due date or default will read itself."""
         return self._live_direct.get(key, frozenset())
+
+    def written_before(self, decision: str, key: Key, after: bool = False) -> frozenset[str]:
+        """Every name some path from the element (itself included, unless ``after``) may write
+        before the decision next runs: inputs outside this set reach the decision as they are now."""
+        solved = self._before.get(decision)
+        if solved is None:
+            solved = self._before[decision] = self._solve_before(self._callers.get(decision, set()))
+        return self._at(solved, key, after)
+
+    def live_for(self, decision: str, inputs: tuple[str, ...], key: Key, after: bool = False) -> frozenset[str]:
+        """The decision's inputs whose value at the element (or just after it) can reach a run of
+        the decision unwritten."""
+        solved = self._live_for.get(decision)
+        if solved is None:
+            reads = {caller: set(inputs) for caller in self._callers.get(decision, set())}
+            solved = self._live_for[decision] = self._solve(reads)
+        return self._at(solved, key, after)
+
+    def _at(self, solved: dict[Node, frozenset[str]], key: Key, after: bool) -> frozenset[str]:
+        """A solution at the element, or just after it (the union over its successors)."""
+        if not after:
+            return solved.get(key, frozenset())
+        found: set[str] = set()
+        for target in self.edges.get(key, ()):
+            found |= solved.get(target, frozenset())
+        return frozenset(found)
+
+    def _solve_before(self, callers: set[Key]) -> dict[Node, frozenset[str]]:
+        nodes = set(self.edges) | set(self.side) | {t for e in (self.edges, self.side) for ts in e.values() for t in ts}
+        nexts = {n: self.edges.get(n, set()) | self.side.get(n, set()) for n in nodes}
+        reaches = set(callers)
+        for _ in range(_MAX_PASSES):
+            grown = {n for n in nodes if n not in reaches and nexts[n] & reaches}
+            if not grown:
+                break
+            reaches |= grown
+        before: dict[Node, frozenset[str]] = {n: frozenset() for n in nodes}
+        for _ in range(_MAX_PASSES):
+            changed = False
+            for node in reaches - callers:
+                value = set(self._writes.get(node, ()))
+                for target in nexts[node]:
+                    if target in reaches:
+                        value |= before[target]
+                if value != before[node]:
+                    before[node] = frozenset(value)
+                    changed = True
+            if not changed:
+                break
+        return before
 
     def _solve(self, reads: dict[Node, set[str]]) -> dict[Node, frozenset[str]]:
         nodes = (set(self.edges) | set(self.side) | set(reads)
@@ -129,7 +196,7 @@ class Liveness:
                 self._side(element.key, ("scope", scope.file, scope.id))
             if element.tag in ("subProcess", "transaction", "process"):
                 for child in model.children(element):
-                    if child.is_event_subprocess:
+                    if child.is_event_subprocess and (self.interrupting or not _interrupts(child)):
                         self._edge(("scope", element.file, element.id), child.key)
                 if element.scope is not None:
                     self._edge(("scope", element.file, element.id), ("scope", element.scope.file, element.scope.id))
@@ -182,6 +249,11 @@ def _written_before(model: PathwayModel, target: Element) -> set[str]:
     reaching = [must.get(p) for p in model.pred.get(target.key, [])]
     known = [x for x in reaching if x is not None]
     return set.intersection(*known) if known else set()
+
+
+def _interrupts(esp: Element) -> bool:
+    start = next((c for c in esp.node if isinstance(c.tag, str) and c.tag.endswith("startEvent")), None)
+    return start is not None and start.get("isInterrupting", "true") != "false"
 
 
 def _signal_ref(element: Element) -> str:

@@ -28,6 +28,7 @@ import yaml
 
 from .. import feel
 from ..analysis import PathwayModel
+from ..analysis.feelscan import read_paths
 from ..isotime import parse_duration
 from ..problems import Problem
 from .events import Event
@@ -105,6 +106,17 @@ class Property:
     by: Any = None  # compiled FEEL
     count: tuple[str, int] | None = None
     file: str = ""
+
+    @property
+    def reads(self) -> set[str]:
+        """The pathway variables the property's own expressions read (its where-clauses and its
+        deadline): the explorer varies and keeps them as it does what the model reads."""
+        found: set[str] = set()
+        patterns = (self.trigger, self.target, self.unless, self.since)
+        for expression in [p.where for p in patterns if p is not None] + [self.by]:
+            if expression is not None:
+                found |= {path[0] for path in read_paths(expression.node)}
+        return found
 
 
 @dataclass

@@ -1,14 +1,16 @@
 """When two explored states are the same: control position plus what later reads can tell apart.
 
 A state is keyed by the active elements of the group's tracks, the live variables projected on
-the comparisons the model makes on them (:meth:`.domains.Domains.abstract`), what each decision
-still to run would decide on the live data, the order in which the group's timers and the
+the comparisons the model makes on them (:meth:`.domains.Domains.abstract`), or, for the inputs
+of a decision still to run that nothing may write again before it runs, what that decision would
+decide on them; the order in which the group's timers and the
 property deadlines fall (not their distances), and which precedence properties have seen their
 required event. Two paths that reach one key have the same future as far as any check can see.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,52 +25,132 @@ from .domains import Domains
 from .events import TaskView
 from .liveness import DECISION, Liveness
 from .properties import Monitor
+from .rulemask import rule_mask
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _MISSING = object()
+_CONTAINERS = ("subProcess", "callActivity", "transaction")
+_MAX_SIGNATURE = 64  # evaluations of one decision to summarise what it will decide
+_MAX_UNCERTAIN = 5  # inputs that may or may not be asked again before a decision: 2**n summaries
 
 
 class StateKeys:
-    def __init__(self, bundle: Bundle, domains: Domains, members: set[tuple[str, str]] | None) -> None:
+    def __init__(self, bundle: Bundle, domains: Domains, members: set[tuple[str, str]] | None,
+                 always: set[str] = frozenset()) -> None:
         self.bundle = bundle
         self.model = bundle.model
         self.domains = domains
         self.liveness = Liveness(self.model)
+        # the key leaves out what only interrupting event sub-processes read: the explorer starts
+        # each of those once per value of what it reads (see Explorer._interruptions)
+        self.track_liveness = Liveness(self.model, interrupting=False)
         self.members = members  # the group's elements (None: the whole pathway)
         self.ids = {k[1] for k in members} if members is not None else None
+        self.always = frozenset(always)  # names kept in every state (what the properties read)
         self._decision_inputs: dict[str, tuple[str, ...]] = {}
         self._results: dict[str, list[str]] = {}
         self._decisions: dict[tuple, Any] = {}
+        self._signatures: dict[tuple, tuple] = {}
 
     def key(self, runtime: PathwayRuntime, views: dict[Any, TaskView], monitor: Monitor, now: datetime) -> tuple:
         control = set()
-        live: set[str] = set()
-        direct: set[str] = set()
+        positions: list[Any] = []
         for view in views.values():
             if not view.state & _ACTIVE:
                 continue
+            if self.members is not None and (view.file, view.element) not in self.members:
+                continue  # another group's track: nothing here can tell its positions apart
             # several open instances of one task behave as one (e.g. overdue chases nobody answered)
             control.add((view.process, view.element, view.state))
             model_key = self.liveness.by_id.get((view.file, view.element))
-            if model_key is not None and (self.members is None or (view.file, view.element) in self.members):
-                live |= self.liveness.live(model_key)
-                direct |= self.liveness.live_direct(model_key)
-        variables = runtime.data
-        today = runtime.clock.today()
-        data = []
-        for name in sorted(live):
-            if name.startswith(DECISION):
-                decided = self._decided(name[len(DECISION):], variables, runtime.clock, direct, live)
-                if decided is not None:
-                    data.append((name, decided))
-            elif name in direct and name in variables:
-                data.append((name, abstract(self.domains.abstract(name, variables[name]), today, now)))
+            if model_key is not None and not self._container(model_key, view.state):
+                positions.append((model_key, False))
+        data = self._project(self.track_liveness, positions, runtime.data, None, runtime.clock)
         # time: the order of what is due (timers, property deadlines), not the distances
         due = [(when, element) for when, element in runtime.pending_timers() if self.ids is None or element in self.ids]
         due += [(when, f"deadline:{prop}") for prop, when in monitor.pending.items()]
         order = tuple(tuple(sorted(e for w, e in due if w == when)) for when in sorted({w for w, _ in due}))
         seen = tuple(sorted(k for k, v in monitor.seen.items() if v))
-        return tuple(sorted(control)), tuple(data), order, seen
+        return tuple(sorted(control)), data, order, seen
+
+    def _container(self, key: Any, state: TaskState) -> bool:
+        """A started sub-process or call: what runs inside it is an active position itself, and
+        the liveness from there runs on past the container's end; its own (from its start) would
+        only add reads the patient has already passed."""
+        return state == TaskState.STARTED and self.model.elements[key].tag in _CONTAINERS
+
+    def answer_effect(self, file: str, element: str, others: list[tuple[str, str]], variables: dict[str, Any],
+                      answers: dict[str, Any], clock: SimulatedClock) -> tuple:
+        """What completing a task with these (typed) answers leaves for later reads to see: each
+        answer as the comparisons later reads make on it, or the outcome of the decision that
+        reads it next. Two answers with one effect lead to one state. ``others``: the other active
+        elements (file, id), whose paths may read or write the same names meanwhile."""
+        model_key = self.liveness.by_id.get((file, element))
+        if model_key is None:
+            return tuple(sorted(answers.items(), key=repr))
+        positions = [(model_key, True)] + [(self.liveness.by_id[o], False) for o in others
+                                           if o in self.liveness.by_id and o != (file, element)]
+        return self._project(self.liveness, positions, {**variables, **answers}, set(answers), clock)
+
+    def _project(self, liveness: Liveness, positions: list[tuple[Any, bool]], variables: dict[str, Any],
+                 only: set[str] | None, clock: SimulatedClock) -> tuple:
+        """The live variables at these positions (or just after one, for a completed task) as later
+        reads can tell them apart. A decision still to run whose inputs nothing may write before
+        it runs is kept as what it would decide (answers read only by it then merge); the inputs
+        of any other decision, and what conditions read directly, as their comparison classes.
+        ``only``: project just these names (and the decisions that read them)."""
+        live: set[str] = set(self.always)
+        direct: set[str] = set(self.always)
+        for key, after in positions:
+            live |= liveness.live_after(key) if after else liveness.live(key)
+            direct |= liveness.live_after(key, direct=True) if after else liveness.live_direct(key)
+        today, now = clock.today(), clock.now()
+        data: list[tuple] = []
+        folded: set[str] = set()
+        raw: set[str] = set(direct)
+        for name in sorted(n for n in live if n.startswith(DECISION)):
+            decision = name[len(DECISION):]
+            inputs = set(self._inputs(decision))
+            if only is not None and not inputs & only:
+                continue
+            reaching = set().union(*(liveness.live_for(decision, tuple(sorted(inputs)), k, a)
+                                     for k, a in positions))
+            changing = set().union(*(liveness.written_before(decision, k, a) for k, a in positions))
+            if not reaching:
+                continue  # nothing it will read is decided yet
+            if inputs <= raw:
+                continue
+            fixed = reaching - changing
+            if fixed == inputs:
+                folded |= inputs
+                data.append((name, self._decide(decision, tuple(sorted(inputs)), variables, live, clock)))
+                continue
+            # it will combine today's values with answers still to come: kept as the rules today's
+            # values leave in play, for each way the inputs that may or may not be asked again go
+            uncertain = sorted(reaching & changing)
+            summaries: list[Any] = []
+            if len(uncertain) <= _MAX_UNCERTAIN:
+                for size in range(len(uncertain) + 1):
+                    for kept in itertools.combinations(uncertain, size):
+                        known = fixed | set(kept)
+                        summaries.append(self._mask(decision, known, inputs - known, variables, clock))
+            if summaries and None not in summaries:
+                folded |= reaching
+                data.append((name, tuple(summaries)))
+                continue
+            signature = self._signature(decision, fixed, inputs - fixed, variables, clock)
+            raw |= reaching & changing
+            if signature is None:
+                raw |= reaching
+            else:
+                folded |= fixed
+                data.append((name, signature))
+        for name in sorted(live):
+            if name.startswith(DECISION) or name not in variables or (only is not None and name not in only):
+                continue
+            if name in raw or name not in folded:
+                data.append((name, abstract(self.domains.abstract(name, variables[name]), today, now)))
+        return tuple(data)
 
     def _result_names(self, decision: str) -> list[str]:
         """The variables business rule tasks store this decision's result in."""
@@ -79,11 +161,7 @@ class StateKeys:
             self._results[decision] = names
         return names
 
-    def _decided(self, decision: str, variables: dict[str, Any], clock: SimulatedClock,
-                 direct: set[str], live: set[str]) -> Any:
-        """What a decision still to run would decide on the live data as it stands: answers only
-        decisions read are kept in the state through those decisions. A decision whose live
-        inputs are all in the state already adds nothing (None)."""
+    def _inputs(self, decision: str) -> tuple[str, ...]:
         inputs = self._decision_inputs.get(decision)
         if inputs is None:
             try:
@@ -92,8 +170,48 @@ class StateKeys:
             except KeyError:
                 inputs = ()
             self._decision_inputs[decision] = inputs
-        if all(name in direct or name not in live for name in inputs):
+        return inputs
+
+    def _mask(self, decision: str, fixed: set[str], open_: set[str], variables: dict[str, Any],
+              clock: SimulatedClock) -> tuple | None:
+        today = clock.today()
+        cache_key = ("mask", decision, today,
+                     tuple(sorted((n, abstract(variables.get(n), today, clock.now())) for n in fixed)))
+        found = self._signatures.get(cache_key, _MISSING)
+        if found is _MISSING:
+            mask = rule_mask(self.bundle.decisions, decision, {n: variables.get(n) for n in fixed}, open_, clock)
+            found = self._signatures[cache_key] = None if mask is None else ("rules", mask)
+        return found
+
+    def _signature(self, decision: str, fixed: set[str], open_: set[str], variables: dict[str, Any],
+                   clock: SimulatedClock) -> tuple | None:
+        """What the decision decides for each class of its inputs still to come, with the others as
+        they are now; None when those classes are unknown or too many to try."""
+        choices: list[list[Any]] = []
+        for name in sorted(open_):
+            values = self.domains.input_classes(name)
+            if values is None:
+                return None
+            choices.append(values)
+        combinations = 1
+        for values in choices:
+            combinations *= len(values)
+        if combinations > _MAX_SIGNATURE:
             return None
+        today = clock.today()
+        cache_key = (decision, today, tuple(sorted((n, abstract(variables.get(n), today, clock.now())) for n in fixed)))
+        found = self._signatures.get(cache_key)
+        if found is None:
+            base = {n: variables.get(n) for n in fixed}
+            names = sorted(open_)
+            found = tuple(self._decide(decision, tuple(sorted(fixed | open_)), {**base, **dict(zip(names, combo, strict=True))},
+                                       fixed | open_, clock)
+                          for combo in itertools.product(*choices))
+            self._signatures[cache_key] = found
+        return found
+
+    def _decide(self, decision: str, inputs: tuple[str, ...], variables: dict[str, Any], live: set[str],
+                clock: SimulatedClock) -> Any:
         today = clock.today()
         context = {n: variables.get(n) for n in inputs if n in live}
         cache_key = (decision, today, tuple((n, abstract(v, today, clock.now())) for n, v in context.items()))

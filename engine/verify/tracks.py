@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..analysis import PathwayModel
 from ..analysis.model import Element, Key
+from ..analysis.model import properties as element_properties
 
 
 @dataclass
@@ -167,3 +168,42 @@ def _merge_overlapping(tracks: list[Track]) -> list[Track]:
                           other.writes | track.writes, other.throws | track.throws, other.catches | track.catches)
         merged.append(track)
     return merged
+
+
+def track_endpoints(model: PathwayModel) -> dict[tuple[str, str], str]:
+    """End events that end a track: the top-level process's and its interrupting event
+    sub-processes' ends reached on the main flow -> their clinicalEndpoint text. Ends only reached
+    through a non-interrupting boundary or event sub-process (an escalation, a handled request)
+    close a side branch while the track goes on."""
+    top = model.top_process()
+    if top is None:
+        return {}
+    roots = [e.key for e in model.children(top) if e.tag == "startEvent"]
+    for esp in model.children(top):
+        start = next((c for c in model.children(esp) if c.tag == "startEvent"), None) \
+            if esp.is_event_subprocess else None
+        if start is not None and start.node.get("isInterrupting", "true") != "false":
+            roots.append(start.key)
+    main = model.reachable(roots, lambda key: [*model.succ.get(key, []), *(
+        b.key for b in model.boundaries.get(key, []) if b.node.get("cancelActivity") != "false")])
+    return {key: element_properties(model.elements[key].node).get("clinicalEndpoint", "")
+            for key in main if model.elements[key].tag == "endEvent"
+            and model.elements[key].event_kind not in ("error", "escalation")}
+
+def event_subprocess_starts(model: PathwayModel) -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
+    """Per message that starts an event sub-process: the id of the sub-process when it does not
+    interrupt, the names the sub-process reads; and the messages that start interrupting ones."""
+    non_interrupting: dict[str, str] = {}
+    reads: dict[str, set[str]] = {}
+    interrupting: set[str] = set()
+    for catcher in model.catchers:
+        scope = catcher.element.scope
+        if catcher.element.tag != "startEvent" or scope is None or not scope.is_event_subprocess:
+            continue
+        track = esp_track(model, scope)
+        reads[catcher.message] = track.reads
+        if track.interrupting:
+            interrupting.add(catcher.message)
+        else:
+            non_interrupting[catcher.message] = scope.id
+    return non_interrupting, reads, interrupting

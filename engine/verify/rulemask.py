@@ -1,0 +1,98 @@
+"""What a decision will decide, summarised before all its inputs are known.
+
+When a decision still to run will combine values the patient has now (an intake answer) with
+answers still to come, the state key cannot keep "what it decides": it is not decided yet. It can
+keep, instead, *which rules the values known now leave in play*: a rule one of whose known columns
+fails can never match, whatever comes later. Two states that leave the same rules in play (and the
+same known values wherever an output or a literal expression computes with them) decide the same
+for every later answer. Required decisions are decided now when their inputs are all known, else
+summarised the same way; a cell that reads an answer still to come counts as possibly matching.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Mapping
+from typing import Any
+
+from ..analysis.decisioninfo import decision_reads
+from ..decisions.evaluate import Evaluation, output_variables
+from ..decisions.model import Decision, DecisionTable
+from ..decisions.registry import DecisionRegistry
+from ..decisions.typeref import coerce
+from .domains import freeze
+
+
+def rule_mask(registry: DecisionRegistry, decision_id: str, known: Mapping[str, Any], pending: set[str],
+              clock: Any) -> tuple | None:
+    """Per rule, whether the known inputs leave it able to match (``pending``: names still to be
+    written before the decision runs); a required decision whose inputs are all known is decided
+    now, one still waiting is summarised the same way. None when a table cannot be summarised."""
+    return _mask(registry, registry.get(decision_id), dict(known), set(pending), clock, set())
+
+
+def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any], pending: set[str], clock: Any,
+          seen: set[str]) -> tuple | None:
+    if decision.id in seen:
+        return None
+    seen = seen | {decision.id}
+    base = registry.input_context(known)
+    required: dict[str, Any] = {}
+    parts: list[Any] = []
+    pending = set(pending)
+    for requirement in decision.required_decisions:
+        target = registry.resolve(decision, requirement)
+        reads = {path[0] for path in decision_reads(registry, target).paths}
+        provided = {target.id, target.name, target.variable_name, *target.output_names()}
+        if reads & pending:
+            inner = _mask(registry, target, known, pending, clock, seen)
+            if inner is None:
+                return None
+            parts.append((target.id, inner))
+            pending |= provided
+            continue
+        try:
+            outcome = Evaluation(base, registry.resolve, clock).run(target)
+        except Exception as exc:  # noqa: BLE001 - the decision will fail whatever comes: a fact too
+            return ("error", type(exc).__name__)
+        required.update(output_variables(target, outcome))
+        required[target.id] = required[target.name] = outcome.value
+    context = ChainMap(required, base)
+    table = decision.logic
+    if not isinstance(table, DecisionTable):
+        # a literal expression: what it reads that is known now, with what its requirements leave open
+        names = table.expression.names() - pending
+        return ("literal", tuple(parts), _values(context, names))
+    columns: list[tuple[int, Any, Mapping[str, Any]]] = []
+    for index, clause in enumerate(table.inputs):
+        if clause.expression.names() & pending:
+            continue  # this column waits for an answer still to come
+        try:
+            value = coerce(clause.expression.evaluate(context, clock=clock), clause.type_ref)
+        except Exception as exc:  # noqa: BLE001
+            return ("error", type(exc).__name__)
+        columns.append((index, value, ChainMap({clause.input_variable: value}, context)))
+    mask = []
+    read_by_cells: set[str] = set()
+    for rule in table.rules:
+        alive = True
+        for index, value, cell in columns:
+            tests = rule.inputs[index].tests
+            if tests is None or tests.names() & pending:
+                continue  # a test that reads an answer still to come can go either way
+            try:
+                if not tests.matches(value, context=cell, clock=clock):
+                    alive = False
+                    break
+            except Exception as exc:  # noqa: BLE001
+                return ("error", type(exc).__name__)
+        mask.append(alive)
+        if alive:
+            read_by_cells |= {n for e in rule.outputs if e.expression is not None for n in e.expression.names()}
+    # outputs computed from known values (e.g. the first agent not excluded) keep those values
+    return ("table", tuple(parts), tuple(mask), _values(context, read_by_cells - pending))
+
+
+def _values(context: Mapping[str, Any], names: set[str]) -> tuple:
+    return tuple((name, freeze(context.get(name))) for name in sorted(names))
+

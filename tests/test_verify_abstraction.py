@@ -1,0 +1,38 @@
+"""The verifier's state abstraction merges two states only when no later step can tell them apart
+(README "What the abstraction guarantees"). Model: ``tests/fixtures/verify/later_answer.py``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from engine.models.bundle import load_bundle
+from engine.verify.rulemask import rule_mask
+from engine.verify.verifier import verify
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "verify"))
+from later_answer import pathway  # noqa: E402
+
+
+def test_an_intake_answer_a_later_answer_completes_is_not_merged_early() -> None:
+    # before U_Check every age decides "usual"; only age > 80 with confirmed = true reaches E_Special
+    report = verify(pathway(), workers=1)
+    assert report.exhaustive
+    [hole] = report.findings
+    assert (hole.check, hole.element) == ("endpoint", "E_Special")
+    start, check = hole.trail
+    assert start.values["age"] > 80 and check.values == {"confirmed": True}
+
+
+def test_rule_mask_keeps_which_rules_known_values_leave_in_play() -> None:
+    decisions = load_bundle(pathway()).decisions
+
+    def mask(age):
+        return rule_mask(decisions, "Plan", {"age": age}, {"confirmed"}, None)
+
+    assert mask(81) == mask(120)  # both leave "special" in play: same future
+    assert mask(80) == mask(3)  # neither can be "special", whatever is confirmed
+    assert mask(81) != mask(80)
+    # with every input known there is nothing left open: a known "confirmed" fixes the rule
+    assert rule_mask(decisions, "Plan", {"age": 81, "confirmed": False}, set(), None) == \
+        rule_mask(decisions, "Plan", {"age": 50, "confirmed": True}, set(), None)
