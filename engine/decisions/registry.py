@@ -44,6 +44,7 @@ class DecisionRegistry:
 
     def __init__(self, models: Iterable[DecisionModel] = ()) -> None:
         self.models: list[DecisionModel] = []
+        self._types: tuple[int, dict[str, str | None]] | None = None
         for model in models:
             self.add(model)
 
@@ -136,14 +137,21 @@ class DecisionRegistry:
             raw_rows=outcome.rows,
         )
 
+    def _input_types(self) -> dict[str, str | None]:
+        # every evaluation types its inputs: worked out once per set of loaded models
+        if self._types is None or self._types[0] != len(self.models):
+            types: dict[str, str | None] = {}
+            for model in self.models:
+                for name, data in model.input_data.items():
+                    if types.get(name) is None:
+                        types[name] = data.type_ref
+            self._types = (len(self.models), types)
+        return self._types[1]
+
     def input_context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(inputs, Mapping):
             raise DecisionInputError(f"inputs must be an object keyed by input name, got {type(inputs).__name__}")
-        types: dict[str, str | None] = {}
-        for model in self.models:
-            for name, data in model.input_data.items():
-                if types.get(name) is None:
-                    types[name] = data.type_ref
+        types = self._input_types()
         context: dict[str, Any] = {}
         for name, value in inputs.items():
             if not isinstance(name, str):

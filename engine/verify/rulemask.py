@@ -24,15 +24,17 @@ from .domains import freeze
 
 
 def rule_mask(registry: DecisionRegistry, decision_id: str, known: Mapping[str, Any], pending: set[str],
-              clock: Any) -> tuple | None:
+              clock: Any, reads: dict[str, set[str]] | None = None) -> tuple | None:
     """Per rule, whether the known inputs leave it able to match (``pending``: names still to be
     written before the decision runs); a required decision whose inputs are all known is decided
-    now, one still waiting is summarised the same way. None when a table cannot be summarised."""
-    return _mask(registry, registry.get(decision_id), dict(known), set(pending), clock, set())
+    now, one still waiting is summarised the same way. None when a table cannot be summarised.
+    ``reads``: a cache of what each decision reads, kept by the caller across calls."""
+    return _mask(registry, registry.get(decision_id), dict(known), set(pending), clock, set(),
+                 reads if reads is not None else {})
 
 
 def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any], pending: set[str], clock: Any,
-          seen: set[str]) -> tuple | None:
+          seen: set[str], cache: dict[str, set[str]]) -> tuple | None:
     if decision.id in seen:
         return None
     seen = seen | {decision.id}
@@ -42,10 +44,12 @@ def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any],
     pending = set(pending)
     for requirement in decision.required_decisions:
         target = registry.resolve(decision, requirement)
-        reads = {path[0] for path in decision_reads(registry, target).paths}
+        reads = cache.get(target.id)
+        if reads is None:
+            reads = cache[target.id] = {path[0] for path in decision_reads(registry, target).paths}
         provided = {target.id, target.name, target.variable_name, *target.output_names()}
         if reads & pending:
-            inner = _mask(registry, target, known, pending, clock, seen)
+            inner = _mask(registry, target, known, pending, clock, seen, cache)
             if inner is None:
                 return None
             parts.append((target.id, inner))

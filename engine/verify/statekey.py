@@ -51,6 +51,8 @@ class StateKeys:
         self._results: dict[str, list[str]] = {}
         self._decisions: dict[tuple, Any] = {}
         self._signatures: dict[tuple, tuple] = {}
+        self._reads: dict[str, set[str]] = {}  # what each decision reads (rule masks)
+        self._plans: dict[tuple, tuple] = {}
 
     def key(self, runtime: PathwayRuntime, views: dict[Any, TaskView], monitor: Monitor, now: datetime) -> tuple:
         control = set()
@@ -99,25 +101,12 @@ class StateKeys:
         it runs is kept as what it would decide (answers read only by it then merge); the inputs
         of any other decision, and what conditions read directly, as their comparison classes.
         ``only``: project just these names (and the decisions that read them)."""
-        live: set[str] = set(self.always)
-        direct: set[str] = set(self.always)
-        for key, after in positions:
-            live |= liveness.live_after(key) if after else liveness.live(key)
-            direct |= liveness.live_after(key, direct=True) if after else liveness.live_direct(key)
+        live, direct, decisions = self._plan(liveness, positions, only)
         today, now = clock.today(), clock.now()
         data: list[tuple] = []
         folded: set[str] = set()
         raw: set[str] = set(direct)
-        for name in sorted(n for n in live if n.startswith(DECISION)):
-            decision = name[len(DECISION):]
-            inputs = set(self._inputs(decision))
-            if only is not None and not inputs & only:
-                continue
-            reaching = set().union(*(liveness.live_for(decision, tuple(sorted(inputs)), k, a)
-                                     for k, a in positions))
-            changing = set().union(*(liveness.written_before(decision, k, a) for k, a in positions))
-            if not reaching:
-                continue  # nothing it will read is decided yet
+        for name, decision, inputs, reaching, changing in decisions:
             if inputs <= raw:
                 continue
             fixed = reaching - changing
@@ -127,14 +116,8 @@ class StateKeys:
                 continue
             # it will combine today's values with answers still to come: kept as the rules today's
             # values leave in play, for each way the inputs that may or may not be asked again go
-            uncertain = sorted(reaching & changing)
-            summaries: list[Any] = []
-            if len(uncertain) <= _MAX_UNCERTAIN:
-                for size in range(len(uncertain) + 1):
-                    for kept in itertools.combinations(uncertain, size):
-                        known = fixed | set(kept)
-                        summaries.append(self._mask(decision, known, inputs - known, variables, clock))
-            if summaries and None not in summaries:
+            summaries = self._summaries(decision, inputs, fixed, sorted(reaching & changing), variables, clock)
+            if summaries is not None:
                 folded |= reaching
                 data.append((name, tuple(summaries)))
                 continue
@@ -172,15 +155,51 @@ class StateKeys:
             self._decision_inputs[decision] = inputs
         return inputs
 
-    def _mask(self, decision: str, fixed: set[str], open_: set[str], variables: dict[str, Any],
-              clock: SimulatedClock) -> tuple | None:
+    def _summaries(self, decision: str, inputs: set[str], fixed: set[str], uncertain: list[str],
+                   variables: dict[str, Any], clock: SimulatedClock) -> tuple | None:
+        """The rule masks of a decision for each way its uncertain inputs go (asked again or not);
+        None when there are too many ways or a table cannot be summarised."""
+        if len(uncertain) > _MAX_UNCERTAIN:
+            return None
         today = clock.today()
-        cache_key = ("mask", decision, today,
-                     tuple(sorted((n, abstract(variables.get(n), today, clock.now())) for n in fixed)))
+        cache_key = ("masks", decision, today, tuple((n, abstract(variables.get(n), today, clock.now()))
+                                                     for n in sorted(fixed | set(uncertain))))
         found = self._signatures.get(cache_key, _MISSING)
         if found is _MISSING:
-            mask = rule_mask(self.bundle.decisions, decision, {n: variables.get(n) for n in fixed}, open_, clock)
-            found = self._signatures[cache_key] = None if mask is None else ("rules", mask)
+            masks = []
+            for size in range(len(uncertain) + 1):
+                for kept in itertools.combinations(uncertain, size):
+                    known = fixed | set(kept)
+                    masks.append(rule_mask(self.bundle.decisions, decision, {n: variables.get(n) for n in known},
+                                           inputs - known, clock, self._reads))
+            found = self._signatures[cache_key] = None if None in masks else tuple(masks)
+        return found
+
+    def _plan(self, liveness: Liveness, positions: list[tuple[Any, bool]], only: set[str] | None) -> tuple:
+        """What of the projection depends on the positions alone (computed once per positions):
+        the live and directly read names, and per live decision its inputs, those whose value now
+        can reach it, and those that may be written before it runs."""
+        cache_key = (id(liveness), tuple(sorted(positions, key=repr)), frozenset(only) if only is not None else None)
+        found = self._plans.get(cache_key)
+        if found is not None:
+            return found
+        live: set[str] = set(self.always)
+        direct: set[str] = set(self.always)
+        for key, after in positions:
+            live |= liveness.live_after(key) if after else liveness.live(key)
+            direct |= liveness.live_after(key, direct=True) if after else liveness.live_direct(key)
+        decisions = []
+        for name in sorted(n for n in live if n.startswith(DECISION)):
+            decision = name[len(DECISION):]
+            inputs = set(self._inputs(decision))
+            if only is not None and not inputs & only:
+                continue
+            reaching = set().union(*(liveness.live_for(decision, tuple(sorted(inputs)), k, a) for k, a in positions))
+            if not reaching:
+                continue  # nothing it will read is decided yet
+            changing = set().union(*(liveness.written_before(decision, k, a) for k, a in positions))
+            decisions.append((name, decision, inputs, reaching, changing))
+        found = self._plans[cache_key] = (live, direct, decisions)
         return found
 
     def _signature(self, decision: str, fixed: set[str], open_: set[str], variables: dict[str, Any],
