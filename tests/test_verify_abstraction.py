@@ -36,3 +36,29 @@ def test_rule_mask_keeps_which_rules_known_values_leave_in_play() -> None:
     # with every input known there is nothing left open: a known "confirmed" fixes the rule
     assert rule_mask(decisions, "Plan", {"age": 81, "confirmed": False}, set(), None) == \
         rule_mask(decisions, "Plan", {"age": 50, "confirmed": True}, set(), None)
+
+
+def test_decision_memo_answers_as_the_registry_does_per_input_and_per_day_when_the_clock_is_read() -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from engine.clock import SimulatedClock
+    from engine.models.bundle import collect_files
+    from engine.verify.memo import DecisionMemo
+
+    plan = load_bundle(pathway()).decisions
+    memo = DecisionMemo(plan)
+    first = memo("Plan", {"age": 81, "confirmed": True, "unrelated": 1})
+    assert first.value == plan.evaluate("Plan", {"age": 81, "confirmed": True}).value == "special"
+    assert memo("Plan", {"age": 81, "confirmed": True, "unrelated": 2}) is first  # what it does not read
+    assert memo("Plan", {"age": 80, "confirmed": True}).value == "usual"
+
+    root = Path(__file__).resolve().parents[1]
+    derived = load_bundle(collect_files([root / "pathways", root / "dmn"])).decisions
+    memo = DecisionMemo(derived)
+    clock = SimulatedClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    inputs = {"fractureDate": date(2026, 2, 2)}
+    before = memo("PathwayWeeksSinceFracture", inputs, clock=clock).value
+    clock.set(clock.now() + timedelta(days=14))
+    after = memo("PathwayWeeksSinceFracture", inputs, clock=clock).value  # today() moved: not the cached one
+    assert after == derived.evaluate("PathwayWeeksSinceFracture", inputs, clock=clock).value
+    assert after - before == 2

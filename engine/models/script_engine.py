@@ -49,6 +49,9 @@ class FeelScriptEngine(PythonScriptEngine):
         # SpiffWorkflow would take any truthy value ("false", "no", 1) as true.
         self.conditions = conditions
         self._parsed: dict[str, Any] = {}
+        # how decisions are evaluated: the registry, unless a caller (the verifier, which runs the
+        # same decisions on the same inputs many times) puts a memoising evaluator in front of it
+        self.evaluate_decision = self.decisions.evaluate
 
     # -- expressions -------------------------------------------------------------------------
     def compile(self, expression: str):
@@ -191,7 +194,7 @@ class FeelScriptEngine(PythonScriptEngine):
     def run_decision(self, task, spec) -> None:
         """Evaluate ``camunda:decisionRef`` and store the result as Camunda 7 does."""
         try:
-            result = self.decisions.evaluate(spec.decision_ref, self.context(task), clock=self.clock)
+            result = self.evaluate_decision(spec.decision_ref, self.context(task), clock=self.clock)
             # Typed values (a date output stays a date, so later FEEL date arithmetic works);
             # result.rows is the JSON-friendly form for traces and the API.
             rows = [{name: feel.to_python(value) for name, value in row.items()} for row in result.raw_rows]

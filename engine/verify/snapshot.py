@@ -14,6 +14,7 @@ from typing import Any
 from ..clock import Clock
 from ..models.bundle import Bundle
 from ..runtime import PathwayRuntime
+from .memo import DecisionMemo
 
 
 class Snapshots:
@@ -23,6 +24,7 @@ class Snapshots:
         self.bundle = bundle
         self._by_id: dict[int, Any] = {}
         self._engine = bundle.script_engine(_UnsetClock())
+        self.memo = DecisionMemo(bundle.decisions)
         for spec in (bundle.spec, *bundle.subprocess_specs.values()):
             self._keep(spec)
             for task_spec in spec.task_specs.values():
@@ -51,6 +53,7 @@ class Snapshots:
         workflow = _Unpickler(io.BytesIO(data), self._by_id).load()
         workflow.script_engine = self.bundle.script_engine(clock)
         _share_parsed(workflow.script_engine, self._engine)
+        workflow.script_engine.evaluate_decision = self.memo
         return PathwayRuntime(workflow, self.bundle, clock)
 
 
