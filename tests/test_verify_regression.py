@@ -106,3 +106,14 @@ def test_one_broken_dmn_cell_is_one_finding() -> None:
         load_bundle(files, lint=True)
     errors = [p for p in caught.value.problems if p.is_error]
     assert len(errors) == 1 and errors[0].file == "acute_triage.dmn"
+
+
+def test_holes_fixed_in_the_bundled_pathway_stay_fixed() -> None:
+    """Issue 8, as each finding is fixed: the bundled pathway no longer has the hole the pre-fix
+    fixture shows (the scenarios under tests/scenarios replay each fix)."""
+    from engine.verify.escalation import unescalated
+
+    fixed = load_bundle(collect_files([ROOT / "pathways", ROOT / "dmn"]))
+    before = load_bundle(collect_files([BEFORE]), lint=False)
+    assert "UT6_EightWeek" in {e.id for e, _ in unescalated(before.model)}  # finding 7, before
+    assert "UT6_EightWeek" not in {e.id for e, _ in unescalated(fixed.model)}
