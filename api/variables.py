@@ -48,9 +48,9 @@ def _camunda_date(name: str, raw: Any) -> date | datetime:
     if not isinstance(raw, str):
         raise _bad(name, "a Date must be a string such as 2026-01-01T00:00:00.000+0000")
     text = raw.strip()
-    if _DATE.match(text):
-        return date.fromisoformat(text)
     try:
+        if _DATE.match(text):  # shaped like a date, yet maybe no such day (2000-02-30)
+            return date.fromisoformat(text)
         instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise _bad(name, f"'{raw}' is not a date") from None

@@ -118,6 +118,10 @@ def test_modeler_start_with_typed_variables(client: FlaskClient, tokens: dict[st
     bad = client.post("/engine-rest/process-definition/key/engine_acceptance/start",
                       json={"variables": {"painScore": {"value": "lots", "type": "Integer"}}}, headers=lead)
     assert bad.status_code == 400 and bad.json["type"] == "InvalidRequestException"
+    # shaped like a date, but there is no 30 February: a 400 naming the variable, not a 500
+    no_day = client.post("/engine-rest/process-definition/key/engine_acceptance/start",
+                         json={"variables": {"fractureDate": {"value": "2026-02-30", "type": "Date"}}}, headers=lead)
+    assert no_day.status_code == 400 and "fractureDate" in no_day.json["message"]
     missing = client.post("/engine-rest/process-definition/key/nothing/start", json={}, headers=lead)
     assert missing.status_code == 404 and missing.json["message"]
     assert client.post("/engine-rest/process-definition/zzz/start", json={}, headers=lead).status_code == 404
