@@ -119,3 +119,24 @@ def test_groups_run_in_parallel_processes_with_the_same_result(workers: int) -> 
     one = verify(pathway(refer="end"), workers=1)
     many = verify(pathway(refer="end"), workers=workers)
     assert checks(one) == checks(many) and one.states == many.states
+
+
+def test_never_property_allows_the_event_in_a_step_with_its_unless_event() -> None:
+    from engine.verify.events import Event
+    from engine.verify.properties import Monitor, StepFacts, load_properties, observe
+
+    text = """properties:
+  - id: stop-never-withdrawn
+    says: The stop task is never withdrawn, except by a withdrawal that hands everything over.
+    source: fixture
+    never: U_Urgent cancelled
+    unless: message Withdrew
+"""
+    [prop] = load_properties([("p.safety.yaml", text)], {"U_Urgent": {"small"}})
+    cancelled = [Event("cancelled", "U_Urgent", "small", "small.bpmn")]
+
+    def breaks(message):
+        return observe([prop], Monitor(), StepFacts(cancelled, message, False, {}, None, None))
+
+    assert breaks(None) and "U_Urgent cancelled" in breaks(None)[0].message
+    assert breaks("Withdrew") == []

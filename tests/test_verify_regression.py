@@ -117,3 +117,11 @@ def test_holes_fixed_in_the_bundled_pathway_stay_fixed() -> None:
     before = load_bundle(collect_files([BEFORE]), lint=False)
     assert "UT6_EightWeek" in {e.id for e, _ in unescalated(before.model)}  # finding 7, before
     assert "UT6_EightWeek" not in {e.id for e, _ in unescalated(fixed.model)}
+
+    def scope_of(bundle, element_id):
+        return next(e for e in bundle.model.elements.values() if e.id == element_id).scope.id
+
+    # finding 1: the calcitonin stop no longer lives in the phase a red flag cancels
+    assert scope_of(before, "UT_StopCalcitonin") == "SP_A_Conservative"
+    assert scope_of(fixed, "UT_StopCalcitonin") == "ESP_CalcitoninStop"
+    assert "UT_StopCalcitonin" not in {e.id for e, _ in unescalated(fixed.model)}

@@ -123,6 +123,9 @@ class Dataflow:
                 return self.must_in[host.key], self.may_in[host.key]
         if element.is_event_subprocess and scope is not None:
             must, may = self._scope_entry(scope)
+            thrown = self._before_throws(element)
+            if must is not None and thrown is not None:
+                must = must | thrown
             return must, may | self._scope_writes.get(scope.key, frozenset())
         preds = model.pred.get(element.key, [])
         if not preds:
@@ -155,6 +158,20 @@ class Dataflow:
         if element.tag == "parallelGateway" and len(preds) > 1:
             return frozenset().union(*known), may
         return frozenset.intersection(*known), may
+
+    def _before_throws(self, esp: Element) -> frozenset[str] | None:
+        """For an event sub-process started by a signal: what is written on every path to every
+        throw of that signal (signals come only from the model's own throw events, so the
+        sub-process cannot start before one of them). None for other starts, or no throw yet."""
+        start = next((c for c in self.model.children(esp) if c.tag == "startEvent"), None)
+        signal = _signal_ref(start) if start is not None else ""
+        if not signal:
+            return None
+        throws = [e for e in self.model.elements.values() if e.tag in ("intermediateThrowEvent", "endEvent")
+                  and _signal_ref(e) == signal]
+        known = [self.must_in.get(t.key) for t in throws]
+        known = [k for k in known if k is not None]
+        return frozenset.intersection(*known) if known else None
 
     def _solve(self) -> None:
         for process in self.model.processes.values():
@@ -190,3 +207,10 @@ def main_ends(model: PathwayModel, scope: Element) -> list[Element]:
                     if b.node.get("cancelActivity", "true") != "false")
     return [model.elements[k] for k in seen if model.elements[k].tag == "endEvent"
             and model.elements[k].event_kind not in ("error", "escalation")]
+
+
+def _signal_ref(element: Element) -> str:
+    for child in element.node:
+        if isinstance(child.tag, str) and child.tag.endswith("signalEventDefinition"):
+            return child.get("signalRef") or ""
+    return ""

@@ -6,7 +6,8 @@ Each property has an ``id``, what it ``says`` in clinical words, its ``source``,
   [``unless: <event>``] — once the first happens, the second must happen by the deadline on every
   path (the deadline is inclusive; a path that ends first violates it);
 - **yields**: ``after: <event>`` ``yields: exactly|at least|at most N <event>`` — in the same step;
-- **never**: ``never: <event>``;
+- **never**: ``never: <event>`` [``unless: <event>``] — allowed only in a step that also has the
+  ``unless`` event (e.g. a withdrawal that cancels every open task);
 - **precedence**: ``when: <event>`` ``require: <event>`` [``since: <event>``] — the required event
   must have happened (since the last ``since`` event) whenever the ``when`` event happens.
 
@@ -144,7 +145,7 @@ def observe(properties: list[Property], monitor: Monitor, step: StepFacts) -> li
     breaches = []
     for prop in properties:
         if prop.shape == "never":
-            if step.count(prop.trigger):
+            if step.count(prop.trigger) and not (prop.unless and step.count(prop.unless)):
                 breaches.append(Breach(prop, f"'{prop.trigger.text}' happened: {prop.says}"))
         elif prop.shape == "yields":
             if step.count(prop.trigger):
@@ -256,6 +257,8 @@ def _property(entry: Any, filename: str, elements: dict[str, set[str]]) -> Prope
         raise ValueError("say what the property means clinically ('says')")
     if shapes[0] == "never":
         prop.shape = "never"
+        # allowed in a step that also has the 'unless' event (a withdrawal cancelling everything)
+        prop.unless = _pattern(entry["unless"], elements) if entry.get("unless") else None
     elif shapes[0] == "when":
         prop.shape = "precedence"
         if "require" not in entry:
