@@ -164,11 +164,11 @@ class Dataflow:
         throw of that signal (signals come only from the model's own throw events, so the
         sub-process cannot start before one of them). None for other starts, or no throw yet."""
         start = next((c for c in self.model.children(esp) if c.tag == "startEvent"), None)
-        signal = _signal_ref(start) if start is not None else ""
+        signal = start.signal if start is not None else ""
         if not signal:
             return None
         throws = [e for e in self.model.elements.values() if e.tag in ("intermediateThrowEvent", "endEvent")
-                  and _signal_ref(e) == signal]
+                  and e.signal == signal]
         known = [self.must_in.get(t.key) for t in throws]
         known = [k for k in known if k is not None]
         return frozenset.intersection(*known) if known else None
@@ -207,10 +207,3 @@ def main_ends(model: PathwayModel, scope: Element) -> list[Element]:
                     if b.node.get("cancelActivity", "true") != "false")
     return [model.elements[k] for k in seen if model.elements[k].tag == "endEvent"
             and model.elements[k].event_kind not in ("error", "escalation")]
-
-
-def _signal_ref(element: Element) -> str:
-    for child in element.node:
-        if isinstance(child.tag, str) and child.tag.endswith("signalEventDefinition"):
-            return child.get("signalRef") or ""
-    return ""

@@ -91,6 +91,14 @@ class Element:
         return None
 
     @property
+    def signal(self) -> str:
+        """The signalRef of a signal event ('' for any other element)."""
+        for child in self.node:
+            if isinstance(child.tag, str) and local(child) == "signalEventDefinition":
+                return child.get("signalRef") or ""
+        return ""
+
+    @property
     def is_event_subprocess(self) -> bool:
         return self.tag == "subProcess" and self.node.get("triggeredByEvent") == "true"
 

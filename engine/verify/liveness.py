@@ -154,12 +154,12 @@ class Liveness:
             if element.tag != "intermediateThrowEvent" or element.event_kind != "signal" or element.scope is None:
                 continue
             written = _written_before(model, element)
-            name = _signal_ref(element)
+            name = element.signal
             fresh[name] = written if fresh.get(name) is None else fresh[name] & written
         kills: dict[Key, set[str]] = {}
         for element in model.elements.values():
             if element.event_kind == "signal" and element.tag in ("intermediateCatchEvent", "boundaryEvent"):
-                names = fresh.get(_signal_ref(element))
+                names = fresh.get(element.signal)
                 if names:
                     kills[element.key] = set(names)
         return kills
@@ -254,13 +254,6 @@ def _written_before(model: PathwayModel, target: Element) -> set[str]:
 def _interrupts(esp: Element) -> bool:
     start = next((c for c in esp.node if isinstance(c.tag, str) and c.tag.endswith("startEvent")), None)
     return start is not None and start.get("isInterrupting", "true") != "false"
-
-
-def _signal_ref(element: Element) -> str:
-    for child in element.node:
-        if isinstance(child.tag, str) and child.tag.endswith("signalEventDefinition"):
-            return child.get("signalRef") or ""
-    return ""
 
 
 def _ref_name(element: Element) -> str:

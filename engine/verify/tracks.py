@@ -144,18 +144,11 @@ def _facts(model: PathwayModel, track: Track) -> None:
         element = model.elements.get(key)
         if element is None or element.event_kind != "signal":
             continue
-        name = _signal(element)
+        name = element.signal
         if element.tag == "intermediateThrowEvent" or element.tag == "endEvent":
             track.throws.add(name)
         else:
             track.catches.add(name)
-
-
-def _signal(element: Element) -> str:
-    for child in element.node:
-        if isinstance(child.tag, str) and child.tag.endswith("signalEventDefinition"):
-            return child.get("signalRef") or ""
-    return ""
 
 
 def _merge_overlapping(tracks: list[Track]) -> list[Track]:
