@@ -28,6 +28,7 @@ from ..models.bundle import Bundle
 from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
 from .domains import Domains, Field, answer_variants, form_fields
 from .events import Event, step_events, task_states
+from .memo import DecisionMemo
 from .properties import Monitor, Property, StepFacts, observe, overdue
 from .snapshot import Snapshots
 from .statekey import StateKeys, abstract
@@ -121,8 +122,9 @@ class Explorer:
         # what the properties' own expressions read is varied and kept like what the model reads
         self.property_reads = set().union(*(p.reads for p in properties))
         self.domains.read |= self.property_reads
-        self.keys = StateKeys(bundle, self.domains, self.members, self.property_reads)
-        self.snapshots = Snapshots(bundle)
+        memo = DecisionMemo(bundle.decisions)  # one per exploration: the engine and the state key share it
+        self.keys = StateKeys(bundle, self.domains, self.members, self.property_reads, memo)
+        self.snapshots = Snapshots(bundle, memo)
         self.fields: dict[str, list[Field]] = {}
         self.endpoints = track_endpoints(self.model)
         self.event_subprocesses, self.handler_reads, self.interrupting = event_subprocess_starts(self.model)

@@ -24,19 +24,39 @@ class DecisionMemo:
     def __init__(self, registry: DecisionRegistry) -> None:
         self.registry = registry
         self._reads: dict[str, tuple[str, ...]] = {}
-        self._results: dict[tuple, DecisionResult] = {}
         self._timed: dict[str, bool] = {}  # reads the clock (today(), now()): kept per instant
+        self._results: dict[tuple, DecisionResult] = {}
+
+    def reads(self, decision: str) -> tuple[str, ...]:
+        """The pathway variables the decision (with the decisions it requires) reads; none for a
+        decision this bundle does not have."""
+        found = self._reads.get(decision)
+        if found is None:
+            try:
+                info = decision_reads(self.registry, self.registry.get(decision))
+            except KeyError:
+                self._reads[decision], self._timed[decision] = (), False
+                return ()
+            found = self._reads[decision] = tuple(sorted({path[0] for path in info.paths}))
+            self._timed[decision] = any(_reads_clock(d) for d in info.decisions)
+        return found
+
+    def instant(self, decision: str, clock: Any) -> Any:
+        """The part of the clock the decision depends on: the instant if it calls today() or
+        now(), else nothing."""
+        self.reads(decision)
+        return clock.now() if clock is not None and self._timed[decision] else None
+
+    def key(self, decision: str, values: Mapping[str, Any], clock: Any) -> tuple:
+        """What the decision's result depends on: the values of what it reads, and the instant
+        for one that reads the clock. Raises TypeError for a value that cannot be a key."""
+        key = (decision, self.instant(decision, clock), tuple((n, freeze(values.get(n))) for n in self.reads(decision)))
+        hash(key)
+        return key
 
     def __call__(self, decision: str, context: Mapping[str, Any], clock: Any = None) -> DecisionResult:
-        reads = self._reads.get(decision)
-        if reads is None:
-            found = decision_reads(self.registry, self.registry.get(decision))
-            reads = self._reads[decision] = tuple(sorted({path[0] for path in found.paths}))
-            self._timed[decision] = any(_reads_clock(d) for d in found.decisions)
         try:
-            key = (decision, clock.now() if clock is not None and self._timed[decision] else None,
-                   tuple((name, freeze(context.get(name))) for name in reads))
-            hash(key)
+            key = self.key(decision, context, clock)
         except TypeError:  # a value that cannot be a key: evaluate it as it comes
             return self.registry.evaluate(decision, context, clock=clock)
         result = self._results.get(key)

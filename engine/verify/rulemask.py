@@ -12,7 +12,7 @@ summarised the same way; a cell that reads an answer still to come counts as pos
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..analysis.decisioninfo import decision_reads
@@ -24,17 +24,19 @@ from .domains import freeze
 
 
 def rule_mask(registry: DecisionRegistry, decision_id: str, known: Mapping[str, Any], pending: set[str],
-              clock: Any, reads: dict[str, set[str]] | None = None) -> tuple | None:
+              clock: Any, reads: Callable[[str], Iterable[str]] | None = None) -> tuple | None:
     """Per rule, whether the known inputs leave it able to match (``pending``: names still to be
     written before the decision runs); a required decision whose inputs are all known is decided
     now, one still waiting is summarised the same way. None when a table cannot be summarised.
-    ``reads``: a cache of what each decision reads, kept by the caller across calls."""
-    return _mask(registry, registry.get(decision_id), dict(known), set(pending), clock, set(),
-                 reads if reads is not None else {})
+    ``reads``: what a decision (by id) reads, e.g. a caller's cache of it."""
+    if reads is None:
+        def reads(decision: str) -> set[str]:
+            return {path[0] for path in decision_reads(registry, registry.get(decision)).paths}
+    return _mask(registry, registry.get(decision_id), dict(known), set(pending), clock, set(), reads)
 
 
 def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any], pending: set[str], clock: Any,
-          seen: set[str], cache: dict[str, set[str]]) -> tuple | None:
+          seen: set[str], reads_of: Callable[[str], Iterable[str]]) -> tuple | None:
     if decision.id in seen:
         return None
     seen = seen | {decision.id}
@@ -44,12 +46,10 @@ def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any],
     pending = set(pending)
     for requirement in decision.required_decisions:
         target = registry.resolve(decision, requirement)
-        reads = cache.get(target.id)
-        if reads is None:
-            reads = cache[target.id] = {path[0] for path in decision_reads(registry, target).paths}
+        reads = set(reads_of(target.id))
         provided = {target.id, target.name, target.variable_name, *target.output_names()}
         if reads & pending:
-            inner = _mask(registry, target, known, pending, clock, seen, cache)
+            inner = _mask(registry, target, known, pending, clock, seen, reads_of)
             if inner is None:
                 return None
             parts.append((target.id, inner))

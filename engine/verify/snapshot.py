@@ -20,11 +20,11 @@ from .memo import DecisionMemo
 class Snapshots:
     """Take and restore snapshots of runtimes of one bundle."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, memo: DecisionMemo | None = None) -> None:
         self.bundle = bundle
         self._by_id: dict[int, Any] = {}
         self._engine = bundle.script_engine(_UnsetClock())
-        self.memo = DecisionMemo(bundle.decisions)
+        self.memo = memo or DecisionMemo(bundle.decisions)  # restored runtimes evaluate decisions through it
         for spec in (bundle.spec, *bundle.subprocess_specs.values()):
             self._keep(spec)
             for task_spec in spec.task_specs.values():

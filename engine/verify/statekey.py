@@ -1,29 +1,31 @@
 """When two explored states are the same: control position plus what later reads can tell apart.
 
-A state is keyed by the active elements of the group's tracks, the live variables projected on
-the comparisons the model makes on them (:meth:`.domains.Domains.abstract`), or, for the inputs
-of a decision still to run that nothing may write again before it runs, what that decision would
-decide on them; the order in which the group's timers and the
-property deadlines fall (not their distances), and which precedence properties have seen their
-required event. Two paths that reach one key have the same future as far as any check can see.
+A state is keyed by the active elements of the group's tracks; the live variables, each as the
+comparisons the model makes on it (:meth:`.domains.Domains.abstract`), except where a decision
+still to run summarises them better: by what it would decide, when nothing may write its inputs
+before it runs, else by the rules today's values leave in play (:mod:`.rulemask`); the order in
+which the group's timers and the property deadlines fall (not their distances); and which
+precedence properties have seen their required event. Two paths that reach one key have the same
+future as far as any check can see.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
-from ..analysis.decisioninfo import decision_reads
 from ..clock import SimulatedClock
 from ..models.bundle import Bundle
 from ..runtime import PathwayRuntime
-from .domains import Domains
+from .domains import Domains, freeze
 from .events import TaskView
 from .liveness import DECISION, Liveness
+from .memo import DecisionMemo
 from .properties import Monitor
 from .rulemask import rule_mask
 
@@ -31,15 +33,17 @@ _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _MISSING = object()
 _CONTAINERS = ("subProcess", "callActivity", "transaction")
 _MAX_SIGNATURE = 64  # evaluations of one decision to summarise what it will decide
+_MAX_OUTCOMES = 100_000
 _MAX_UNCERTAIN = 5  # inputs that may or may not be asked again before a decision: 2**n summaries
 
 
 class StateKeys:
     def __init__(self, bundle: Bundle, domains: Domains, members: set[tuple[str, str]] | None,
-                 always: set[str] = frozenset()) -> None:
+                 always: set[str] = frozenset(), memo: DecisionMemo | None = None) -> None:
         self.bundle = bundle
         self.model = bundle.model
         self.domains = domains
+        self.memo = memo or DecisionMemo(bundle.decisions)  # decisions evaluated (and read) once
         self.liveness = Liveness(self.model)
         # the key leaves out what only interrupting event sub-processes read: the explorer starts
         # each of those once per value of what it reads (see Explorer._interruptions)
@@ -47,11 +51,10 @@ class StateKeys:
         self.members = members  # the group's elements (None: the whole pathway)
         self.ids = {k[1] for k in members} if members is not None else None
         self.always = frozenset(always)  # names kept in every state (what the properties read)
-        self._decision_inputs: dict[str, tuple[str, ...]] = {}
         self._results: dict[str, list[str]] = {}
-        self._decisions: dict[tuple, Any] = {}
-        self._signatures: dict[tuple, tuple] = {}
-        self._reads: dict[str, set[str]] = {}  # what each decision reads (rule masks)
+        self._outcomes: dict[int, tuple] = {}  # id(result) -> (result, today, now, as the key sees it)
+        self._masks: dict[tuple, tuple | None] = {}
+        self._signatures: dict[tuple, tuple | None] = {}
         self._plans: dict[tuple, tuple] = {}
 
     def key(self, runtime: PathwayRuntime, views: dict[Any, TaskView], monitor: Monitor, now: datetime) -> tuple:
@@ -112,7 +115,7 @@ class StateKeys:
             fixed = reaching - changing
             if fixed == inputs:
                 folded |= inputs
-                data.append((name, self._decide(decision, tuple(sorted(inputs)), variables, live, clock)))
+                data.append((name, self._decide(decision, {n: variables.get(n) for n in inputs}, clock)))
                 continue
             # it will combine today's values with answers still to come: kept as the rules today's
             # values leave in play, for each way the inputs that may or may not be asked again go
@@ -145,15 +148,7 @@ class StateKeys:
         return names
 
     def _inputs(self, decision: str) -> tuple[str, ...]:
-        inputs = self._decision_inputs.get(decision)
-        if inputs is None:
-            try:
-                found = decision_reads(self.bundle.decisions, self.bundle.decisions.get(decision))
-                inputs = tuple(sorted({path[0] for path in found.paths}))
-            except KeyError:
-                inputs = ()
-            self._decision_inputs[decision] = inputs
-        return inputs
+        return self.memo.reads(decision)
 
     def _summaries(self, decision: str, inputs: set[str], fixed: set[str], uncertain: list[str],
                    variables: dict[str, Any], clock: SimulatedClock) -> tuple | None:
@@ -161,19 +156,29 @@ class StateKeys:
         None when there are too many ways or a table cannot be summarised."""
         if len(uncertain) > _MAX_UNCERTAIN:
             return None
-        today = clock.today()
-        cache_key = ("masks", decision, today, tuple((n, abstract(variables.get(n), today, clock.now()))
-                                                     for n in sorted(fixed | set(uncertain))))
-        found = self._signatures.get(cache_key, _MISSING)
+        cache_key = self._cache_key(decision, fixed | set(uncertain), variables, clock)
+        found = self._masks.get(cache_key, _MISSING) if cache_key is not None else _MISSING
         if found is _MISSING:
             masks = []
             for size in range(len(uncertain) + 1):
                 for kept in itertools.combinations(uncertain, size):
                     known = fixed | set(kept)
                     masks.append(rule_mask(self.bundle.decisions, decision, {n: variables.get(n) for n in known},
-                                           inputs - known, clock, self._reads))
-            found = self._signatures[cache_key] = None if None in masks else tuple(masks)
+                                           inputs - known, clock, self.memo.reads))
+            found = None if None in masks else tuple(masks)
+            if cache_key is not None:
+                self._masks[cache_key] = found
         return found
+
+    def _cache_key(self, decision: str, names: set[str], variables: dict[str, Any], clock: SimulatedClock) -> tuple | None:
+        """Exact values (two dates before today are not one value here) and the instant where the
+        decision reads the clock; None when a value cannot be a key."""
+        try:
+            key = (decision, self.memo.instant(decision, clock), tuple((n, freeze(variables.get(n))) for n in sorted(names)))
+            hash(key)
+        except TypeError:
+            return None
+        return key
 
     def _plan(self, liveness: Liveness, positions: list[tuple[Any, bool]], only: set[str] | None) -> tuple:
         """What of the projection depends on the positions alone (computed once per positions):
@@ -212,40 +217,37 @@ class StateKeys:
             if values is None:
                 return None
             choices.append(values)
-        combinations = 1
-        for values in choices:
-            combinations *= len(values)
-        if combinations > _MAX_SIGNATURE:
+        if math.prod(len(values) for values in choices) > _MAX_SIGNATURE:
             return None
-        today = clock.today()
-        cache_key = (decision, today, tuple(sorted((n, abstract(variables.get(n), today, clock.now())) for n in fixed)))
-        found = self._signatures.get(cache_key)
-        if found is None:
+        cache_key = self._cache_key(decision, fixed, variables, clock)
+        found = self._signatures.get(cache_key, _MISSING) if cache_key is not None else _MISSING
+        if found is _MISSING:
             base = {n: variables.get(n) for n in fixed}
             names = sorted(open_)
-            found = tuple(self._decide(decision, tuple(sorted(fixed | open_)), {**base, **dict(zip(names, combo, strict=True))},
-                                       fixed | open_, clock)
+            found = tuple(self._decide(decision, {**base, **dict(zip(names, combo, strict=True))}, clock)
                           for combo in itertools.product(*choices))
-            self._signatures[cache_key] = found
+            if cache_key is not None:
+                self._signatures[cache_key] = found
         return found
 
-    def _decide(self, decision: str, inputs: tuple[str, ...], variables: dict[str, Any], live: set[str],
-                clock: SimulatedClock) -> Any:
-        today = clock.today()
-        context = {n: variables.get(n) for n in inputs if n in live}
-        cache_key = (decision, today, tuple((n, abstract(v, today, clock.now())) for n, v in context.items()))
-        found = self._decisions.get(cache_key, _MISSING)
-        if found is _MISSING:
-            try:
-                result = self.bundle.decisions.evaluate(decision, context, clock=clock)
-                # seen as its result variables are read: a list only as "contains X or not" where
-                # that is all a condition asks, a number derived from dates by the thresholds tested on it
-                found = abstract(tuple(self.domains.abstract(name, result.raw_value)
-                                       for name in self._result_names(decision)), today, clock.now())
-            except Exception as exc:  # noqa: BLE001 - a decision that cannot run yet is a fact too
-                found = ("error", type(exc).__name__)
-            self._decisions[cache_key] = found
-        return found
+    def _decide(self, decision: str, context: dict[str, Any], clock: SimulatedClock) -> Any:
+        """What the decision decides on this context, as its result variables are read: a list
+        only as "contains X or not" where that is all a condition asks, a number derived from
+        dates by the thresholds tested on it."""
+        today, now = clock.today(), clock.now()
+        try:
+            result = self.memo(decision, context, clock=clock)
+        except Exception as exc:  # noqa: BLE001 - a decision that cannot run yet is a fact too
+            return ("error", type(exc).__name__)
+        cached = self._outcomes.get(id(result))
+        if cached is not None and cached[0] is result and cached[1:3] == (today, now):
+            return cached[3]
+        seen = abstract(tuple(self.domains.abstract(name, result.raw_value) for name in self._result_names(decision)),
+                        today, now)
+        if len(self._outcomes) > _MAX_OUTCOMES:  # results the memo did not keep: do not hoard them
+            self._outcomes.clear()
+        self._outcomes[id(result)] = (result, today, now, seen)
+        return seen
 
 
 def abstract(value: Any, today: date, now: datetime) -> Any:
