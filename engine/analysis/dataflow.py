@@ -39,6 +39,10 @@ class Dataflow:
             if element.tag == "callActivity" and model.called(element) is not None:
                 self.callers.setdefault(model.called(element).id, []).append(element)
         self._main_ends: dict[Key, list[Element]] = {}
+        self._throws: dict[str, list[Element]] = {}  # signal -> the events that throw it
+        for element in self.nodes:
+            if element.tag in ("intermediateThrowEvent", "endEvent") and element.signal:
+                self._throws.setdefault(element.signal, []).append(element)
         self._scope_writes = {e.key: self._writes_within(e) for e in self.nodes if e.tag in ("process", "subProcess")}
         self._solve()
 
@@ -167,9 +171,7 @@ class Dataflow:
         signal = start.signal if start is not None else ""
         if not signal:
             return None
-        throws = [e for e in self.model.elements.values() if e.tag in ("intermediateThrowEvent", "endEvent")
-                  and e.signal == signal]
-        known = [self.must_in.get(t.key) for t in throws]
+        known = [self.must_in.get(t.key) for t in self._throws.get(signal, [])]
         known = [k for k in known if k is not None]
         return frozenset.intersection(*known) if known else None
 

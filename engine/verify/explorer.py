@@ -131,7 +131,7 @@ class Explorer:
         self.horizon_end = self.options.horizon.add_to(self.options.start, UTC)
         self.result = Result()
         self._seen_findings: set[tuple[str, str, str]] = set()
-        self._started_at: set[tuple] = set()
+        self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
         # elements the properties name: interrupting one that is open is something a property sees
         self.watched = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
@@ -173,12 +173,16 @@ class Explorer:
 
     def _expand(self, node: Node, snapshot: bytes, now: datetime, monitor: Monitor,
                 frontier: deque, seen: set, only: str | None = None) -> None:
-        clock = SimulatedClock(now)
-        runtime = self.snapshots.restore(snapshot, clock)
+        first_clock = SimulatedClock(now)
+        runtime = self.snapshots.restore(snapshot, first_clock)
         before = task_states(runtime.workflow)
-        for action in self._actions(runtime, now, monitor, before, only):
-            clock = SimulatedClock(now)
-            branch = self.snapshots.restore(snapshot, clock)
+        actions = self._actions(runtime, now, monitor, before, only)
+        for index, action in enumerate(actions):
+            if index == len(actions) - 1:  # the copy the actions were read from serves the last one
+                clock, branch = first_clock, runtime
+            else:
+                clock = SimulatedClock(now)
+                branch = self.snapshots.restore(snapshot, clock)
             try:
                 step = self._apply(branch, action, clock)
             except (ExecutionError, PathwayStateError) as exc:
@@ -216,36 +220,42 @@ class Explorer:
                           f"the patient is left with no task and no timer on this track (it waits on: "
                           f"{', '.join(silent[2]) or 'nothing'})", node, runtime=runtime)
             return
-        self._interruptions(node, runtime, monitor, after, frontier)
+        interruptions = self._interruptions(runtime, monitor, after)
         key = self.keys.key(runtime, after, monitor, now)
-        if key in seen:
+        new = key not in seen
+        if not new and not interruptions:
             return
-        seen.add(key)
-        self.result.deepest = max(self.result.deepest, node.depth)
-        frontier.append((node, self.snapshots.take(runtime), now, monitor, None))
+        snapshot = self.snapshots.take(runtime)
+        for name in interruptions:
+            frontier.append((node, snapshot, now, monitor.copy(), name))
+        if new:
+            seen.add(key)
+            self.result.deepest = max(self.result.deepest, node.depth)
+            frontier.append((node, snapshot, now, monitor, None))
 
-    def _interruptions(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, views: dict,
-                       frontier: deque) -> None:
-        """Queue this state to be interrupted by each interrupting event sub-process it waits for,
+    def _interruptions(self, runtime: PathwayRuntime, monitor: Monitor, views: dict) -> list[str]:
+        """The interrupting event sub-processes to start from this state: each it waits for,
         unless one was queued already with the same values of what that sub-process reads, the same
         property state and the same watched elements open. It cancels every track, so where the
         tracks stood tells nothing more; this is why the state key can leave those reads out."""
         names = {m for m, e in runtime.waiting_catchers() if m in self.interrupting
                  and (self.ids_in_group is None or e in self.ids_in_group)}
         if not names:
-            return
+            return []
         today, now = runtime.clock.today(), runtime.clock.now()
         watched = tuple(sorted((v.element, v.state) for v in views.values()
                                if v.state & _ACTIVE and v.element in self.watched))
         facts = (tuple(sorted((p, when - now) for p, when in monitor.pending.items())),
                  tuple(sorted(k for k, v in monitor.seen.items() if v)), watched)
+        queue = []
         for name in sorted(names):
             reads = tuple((v, abstract(self.domains.abstract(v, runtime.data[v]), today, now))
                           for v in sorted(self.handler_reads.get(name, ())) if v in runtime.data)
             queued = (name, reads, facts)
-            if queued not in self._started_at:
-                self._started_at.add(queued)
-                frontier.append((node, self.snapshots.take(runtime), now, monitor.copy(), name))
+            if queued not in self._interrupted:
+                self._interrupted.add(queued)
+                queue.append(name)
+        return queue
 
     # -- actions -------------------------------------------------------------------------------
     def _actions(self, runtime: PathwayRuntime, now: datetime, monitor: Monitor, views: dict,
@@ -272,8 +282,8 @@ class Explorer:
                 except FormValidationError:
                     continue  # an answer the form refuses is not a step a user can take
                 # answers that leave the same for every later read lead to the same state: try one
-                effect = self.keys.answer_effect(view.file, element, active, runtime.data, typed, runtime.clock) \
-                    if view is not None else tuple(sorted(typed.items(), key=repr))
+                effect = self.keys.answer_effect(view.file if view else "", element, active, runtime.data, typed,
+                                                 runtime.clock)
                 if effect not in effects:
                     effects.add(effect)
                     actions.append(("complete", element, values, (task, typed)))

@@ -34,6 +34,8 @@ class Liveness:
         self.edges: dict[Node, set[Node]] = {}
         self.side: dict[Node, set[Node]] = {}  # boundary events and event sub-processes: before any write
         self._build()
+        self.nodes: set[Node] = (set(self.edges) | set(self.side)
+                                 | {t for edges in (self.edges, self.side) for targets in edges.values() for t in targets})
         reads: dict[Node, set[str]] = {}
         direct: dict[Node, set[str]] = {}  # read by a condition, timer, due date or default itself
         for read in model.reads:
@@ -100,7 +102,7 @@ class Liveness:
         return frozenset(found)
 
     def _solve_before(self, callers: set[Key]) -> dict[Node, frozenset[str]]:
-        nodes = set(self.edges) | set(self.side) | {t for e in (self.edges, self.side) for ts in e.values() for t in ts}
+        nodes = self.nodes
         nexts = {n: self.edges.get(n, set()) | self.side.get(n, set()) for n in nodes}
         reaches = set(callers)
         for _ in range(_MAX_PASSES):
@@ -124,8 +126,7 @@ class Liveness:
         return before
 
     def _solve(self, reads: dict[Node, set[str]]) -> dict[Node, frozenset[str]]:
-        nodes = (set(self.edges) | set(self.side) | set(reads)
-                 | {t for edges in (self.edges, self.side) for targets in edges.values() for t in targets})
+        nodes = self.nodes | set(reads)
         live_in: dict[Node, frozenset[str]] = {n: frozenset() for n in nodes}
         for _ in range(_MAX_PASSES):
             changed = False

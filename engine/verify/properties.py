@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import yaml
@@ -322,6 +322,3 @@ def _feel(text: str) -> Any:
     except feel.FeelSyntaxError as exc:
         raise ValueError(f"'{text}' is not valid FEEL: {exc.message}") from exc
 
-
-def duration_text(delta: timedelta) -> str:
-    return f"P{delta.days}D" if not delta.seconds else f"PT{int(delta.total_seconds())}S"
