@@ -183,6 +183,20 @@ class PathwayRuntime:
                     pending.append((datetime.fromisoformat(value), task.task_spec.bpmn_id))
         return sorted(pending)
 
+    def cancel_guards(self) -> list[tuple[str, str]]:
+        """(element id, reason) of each running activity the model marks ``cancelGuard``: the
+        pathway must not be cancelled while it runs."""
+        guards = self.bundle.model.cancel_guards if self.bundle.model is not None else {}
+        if not guards:
+            return []
+        mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        found = set()
+        for task in self._bpmn_tasks(mask):
+            reason = guards.get((task.workflow.spec.name, task.task_spec.bpmn_id))
+            if reason:
+                found.add((task.task_spec.bpmn_id, reason))
+        return sorted(found)
+
     def next_due_at(self) -> datetime | None:
         pending = self.pending_timers()
         return pending[0][0] if pending else None

@@ -70,7 +70,7 @@ class Api:
         r = self.client.post(f"/api/patients/{r.json['id']}/pathways",
                              json={"definition": KEY, "variables": {}}, headers=coordinator)
         assert r.status_code == 201, r.json
-        assert r.json["status"] == "running" and r.json["activeElements"] == ["UT1_Intake"]
+        assert r.json["status"] == "running" and r.json["activeElements"] == ["BE_UT1_Intake_Overdue", "UT1_Intake"]
         return r.json["id"]
 
     def tasks(self, **query: Any) -> list[dict[str, Any]]:

@@ -7,7 +7,10 @@ Each scenario deploys ``pathways/`` + ``dmn/`` through ``engine.service.Service`
   ``_defaults.yaml`` unless the scenario says ``defaults: false``; ``null`` removes a default) completes the one ready task of that BPMN
   element; with ``rejected: [field, ...]`` the submission must be refused for those fields;
 - ``at: <time>`` moves the clock and fires every timer that became due, in due order;
-- ``message: <name>`` with ``variables:`` correlates a message (e.g. ``RedFlagReported``);
+- ``message: <name>`` with ``variables:`` correlates a message (e.g. ``RedFlagReported``); with
+  ``rejected: [name, ...]`` it must be refused for those missing payload variables;
+- ``cancel: <reason>`` cancels the pathway as an administrator would; with ``refused: <text>`` the
+  cancel must be refused (409) with a message containing the text, and nothing changes;
 - ``anchor: {name: <time>}`` names an instant for later expectations (e.g. the last dose);
 - ``expect:`` checks ready tasks, due dates, candidate groups, priorities, pending timers,
   decision results, status, the defaults a ready task's form shows (``form_defaults:
@@ -44,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import SimulatedClock
 from engine.isotime import parse_duration
 from engine.models.specs import DecisionTask
-from engine.service import InvalidInput, Service
+from engine.service import Conflict, InvalidInput, Service
 from engine.store import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,7 +210,20 @@ class Scenario:
                 self.svc.complete(task["id"], answers, actor=step.get("actor", ACTOR))
         if "message" in step:
             variables = {k: self.answer(v) for k, v in (step.get("variables") or {}).items()}
-            self.svc.correlate_message(self.pid, step["message"], actor=ACTOR, variables=variables)
+            if "rejected" in step and "complete" not in step:
+                with pytest.raises(InvalidInput) as caught:
+                    self.svc.correlate_message(self.pid, step["message"], actor=ACTOR, variables=variables)
+                fields = sorted({e.field for e in caught.value.errors})
+                assert fields == sorted(step["rejected"]), f"rejected fields {fields} != {sorted(step['rejected'])}"
+            else:
+                self.svc.correlate_message(self.pid, step["message"], actor=ACTOR, variables=variables)
+        if "cancel" in step:  # an administrator cancels the pathway (POST /api/pathways/{id}/cancel)
+            if "refused" in step:
+                with pytest.raises(Conflict) as refused:
+                    self.svc.change_status(self.pid, "cancel", actor=ACTOR, reason=step["cancel"])
+                assert step["refused"] in str(refused.value), f"refusal '{refused.value}'"
+            else:
+                self.svc.change_status(self.pid, "cancel", actor=ACTOR, reason=step["cancel"])
         if "expect" in step:
             self.check(step["expect"])
 
@@ -302,7 +318,7 @@ def _midnight(day: date) -> datetime:
 
 
 def _describe(step: dict[str, Any]) -> str:
-    keys = [k for k in ("at", "complete", "message", "expect") if k in step]
+    keys = [k for k in ("at", "complete", "message", "cancel", "expect") if k in step]
     return ", ".join(f"{k}={step[k]!r}" if k != "expect" else "expect" for k in keys)
 
 

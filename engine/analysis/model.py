@@ -12,7 +12,10 @@ the "Properties" of a form field):
   ``-`` for none);
 - ``clinicalEndpoint`` on an end event: what it means clinically when a track ends there;
 - ``escalationExempt`` on a user task: why it needs no overdue escalation;
-- ``record`` on a form field: the answer is kept for the record, although nothing reads it.
+- ``record`` on a form field: the answer is kept for the record, although nothing reads it;
+- ``cancelGuard`` on an activity: while it runs, the pathway cannot be cancelled by an
+  administrator; the text says why and what to do instead (e.g. withdraw the patient, which plans
+  the follow-on of a denosumab course).
 """
 
 from __future__ import annotations
@@ -328,3 +331,9 @@ class PathwayModel:
     def declared_payloads(self) -> dict[tuple[str, str], list[str]]:
         """(message name, catching element id) -> the variables its payload must carry."""
         return {(c.message, c.element.id): c.payload or [] for c in self.catchers}
+
+    @cached_property
+    def cancel_guards(self) -> dict[tuple[str, str], str]:
+        """(process id, element id) -> why the pathway may not be cancelled while it runs."""
+        return {(e.process, e.id): text for e in self.elements.values()
+                if (text := properties(e.node).get("cancelGuard", "").strip())}

@@ -133,6 +133,10 @@ class PathwayService:
             before = {"status": instance.status}
             if action == "cancel":
                 runtime = self.ctx.load_runtime(session, instance)
+                guards = runtime.cancel_guards()
+                if guards:
+                    raise Conflict(f"pathway {instance_id} cannot be cancelled while "
+                                   + "; ".join(f"{element} runs: {reason}" for element, reason in guards))
                 runtime.workflow.cancel()
                 instance.state = runtime.dump()
                 instance.next_due_at = None
