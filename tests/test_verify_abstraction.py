@@ -62,3 +62,24 @@ def test_decision_memo_answers_as_the_registry_does_per_input_and_per_day_when_t
     after = memo("PathwayWeeksSinceFracture", inputs, clock=clock).value  # today() moved: not the cached one
     assert after == derived.evaluate("PathwayWeeksSinceFracture", inputs, clock=clock).value
     assert after - before == 2
+
+
+def test_fields_one_decision_input_combines_are_tried_together() -> None:
+    """The prescription check (DT4d) combines the therapy class and the agent in one input: tried
+    one field at a time, no answer names a consistent pair other than the base one, so no drug
+    course but the base class would ever be explored. Every combination is tried too."""
+    from datetime import date
+
+    from engine.models.bundle import collect_files
+    from engine.verify.domains import Domains, answer_variants
+    from engine.verify.explorer import Explorer
+
+    root = Path(__file__).resolve().parents[1]
+    bundle = load_bundle(collect_files([root / "pathways", root / "dmn"]))
+    domains = Domains(bundle.model)
+    assert frozenset({"therapyClass", "chosenAgent"}) in domains.together
+    fields = Explorer(bundle, [])._fields("UT4_Prescribe")
+    pairs = {(v.get("therapyClass"), v.get("chosenAgent"))
+             for v in answer_variants(domains, fields, date(2026, 3, 2), {})}
+    assert {("IV_ZOLEDRONATE", "zoledronic_acid"), ("DENOSUMAB", "denosumab"),
+            ("ROMOSOZUMAB", "romosozumab"), ("PTH_ANALOG", "teriparatide")} <= pairs

@@ -35,6 +35,9 @@ class DecisionReads:
     comparisons: list[tuple[PathT, str, Any]] = field(default_factory=list)
     opaque: set[PathT] = field(default_factory=set)  # read other than by comparing with literals
     decisions: list[Decision] = field(default_factory=list)
+    # names one input expression combines (e.g. a therapy class and an agent that must agree):
+    # their answers matter together, not one at a time
+    together: list[frozenset[str]] = field(default_factory=list)
 
 
 def _literal_values(decision: Decision, output_index: int) -> frozenset[str] | None:
@@ -147,6 +150,9 @@ def _collect(registry: DecisionRegistry, decision: Decision, reads: DecisionRead
                 aware.add(target[0])
             if target is None or not all(literal_only(t.node) for t in entries):
                 reads.opaque |= {p for p in read_paths(node) if p[0] not in provided}
+            roots = frozenset(p[0] for p in read_paths(node) if p[0] not in provided)
+            if target is None and len(roots) > 1:
+                reads.together.append(roots)
             for tests in entries:
                 own |= unary_paths(tests.node)
                 if target is not None and target[0] not in provided:

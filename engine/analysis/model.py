@@ -118,6 +118,7 @@ class Read:
     null_aware: set[str]
     comparisons: list[Comparison]
     opaque: set[PathT]  # paths whose value is used other than in a comparison with a literal
+    together: list[frozenset[str]] = field(default_factory=list)  # names one expression combines
 
 
 @dataclass
@@ -312,7 +313,8 @@ class PathwayModel:
             return
         reads = decision_reads(self.decisions, decision)
         self.reads.append(Read(element, element, f"decision '{ref}'", ref, reads.paths, reads.null_aware,
-                               [Comparison(p, op, v) for p, op, v in reads.comparisons], reads.opaque))
+                               [Comparison(p, op, v) for p, op, v in reads.comparisons], reads.opaque,
+                               reads.together))
         if variable:
             self._write(element, variable, result_shape(decision, element.attr("mapDecisionResult")), True,
                         "decision")

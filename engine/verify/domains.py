@@ -10,7 +10,8 @@ model's decisions and conditions tell apart.
 - null, when the answer may be left out.
 
 A task is completed with its *base* answer (each field's first class, or its default) and with
-each other class of each field, one field at a time.
+each other class of each field, one field at a time; fields that one decision input expression
+combines (e.g. a therapy class and an agent that must agree) are also tried in every combination.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..feel.nodes import free_names
 
 _UNSET = object()
 _MAX_DAYS = 366 * 30
+_MAX_TOGETHER = 128  # combinations tried for fields one decision input combines
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Domains:
                 elif value is not None:
                     self.literals.setdefault(name, set()).add(value)
         self._derived = self._derived_dates()
+        # names a decision input combines: answered together, all their combinations are tried
+        self.together = sorted({group for read in model.reads for group in read.together}, key=sorted)
 
     # -- classes -------------------------------------------------------------------------------
     def abstract(self, name: str, value: Any) -> Any:
@@ -291,6 +295,25 @@ def answer_variants(domains: Domains, fields: list[Field], today: date, defaults
                     continue  # leaving it out takes the default: that is the base
             else:
                 variant[field.id] = value
+            if variant not in variants:
+                variants.append(variant)
+    # fields one decision input combines (a class and an agent that must agree): one at a time
+    # never gives a consistent pair, so every combination of their classes is tried too
+    ids = {f.id for f in fields}
+    for group in domains.together:
+        names = sorted(group & ids)
+        if len(names) < 2:
+            continue
+        combos = [{}]
+        for name in names:
+            combos = [{**c, name: v} for c in combos for v in classes[name]]
+        for combo in combos[:_MAX_TOGETHER]:
+            variant = dict(base)
+            for name, value in combo.items():
+                if value is None:
+                    variant.pop(name, None)
+                else:
+                    variant[name] = value
             if variant not in variants:
                 variants.append(variant)
     return variants
