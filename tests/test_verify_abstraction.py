@@ -83,3 +83,21 @@ def test_fields_one_decision_input_combines_are_tried_together() -> None:
              for v in answer_variants(domains, fields, date(2026, 3, 2), {})}
     assert {("IV_ZOLEDRONATE", "zoledronic_acid"), ("DENOSUMAB", "denosumab"),
             ("ROMOSOZUMAB", "romosozumab"), ("PTH_ANALOG", "teriparatide")} <= pairs
+
+
+def test_chases_nothing_reads_are_inert_and_a_chase_whose_answer_is_read_is_not() -> None:
+    """An overdue chase whose answers are only kept for the record is left out of the state key
+    (open or done, the future is the same); the critical denosumab review, whose action is read,
+    and everything a property names are not."""
+    from engine.models.bundle import collect_files
+    from engine.verify.domains import Domains
+    from engine.verify.escalation import inert_branches
+
+    root = Path(__file__).resolve().parents[1]
+    bundle = load_bundle(collect_files([root / "pathways", root / "dmn"]))
+    domains = Domains(bundle.model)
+    inert = {key[1] for key in inert_branches(bundle.model, domains.read, set())}
+    assert {"UT_Chase_UT4_Prescribe", "End_Chase_UT4_Prescribe", "UT_ChaseUT6", "End_ChaseUT6"} <= inert
+    assert "UT_CriticalDose" not in inert and "UT4_Prescribe" not in inert
+    watched = {key[1] for key in inert_branches(bundle.model, domains.read, {"UT_ChaseUT6"})}
+    assert "UT_ChaseUT6" not in watched and "End_ChaseUT6" not in watched

@@ -6,7 +6,7 @@ first becomes ready, so a lead sees where it matters."""
 from __future__ import annotations
 
 from ..analysis import PathwayModel
-from ..analysis.model import Element
+from ..analysis.model import Element, Key
 from ..analysis.model import properties as element_properties
 
 
@@ -32,3 +32,31 @@ def _escalates(model: PathwayModel, task: Element) -> bool:
         if any(model.elements[key].tag == "userTask" for key in reached if key in model.elements):
             return True
     return False
+
+
+def inert_branches(model: PathwayModel, read: set[str], watched: set[str]) -> set[Key]:
+    """Elements of escalation side branches nothing else can tell apart: what a non-interrupting
+    timer boundary starts when the branch is only exempt user tasks whose answers nothing reads
+    and plain end events (no throw, no gateway, no terminate), and no property names it. Whether
+    such a chase is open or done changes no later step, so the state key leaves it out; it is no
+    task of the patient's track either (the task it chases is, while it is open)."""
+    inert: set[Key] = set()
+    for boundaries in model.boundaries.values():
+        for boundary in boundaries:
+            if boundary.event_kind != "timer" or boundary.node.get("cancelActivity") != "false":
+                continue
+            branch = model.reachable(model.succ.get(boundary.key, []), lambda key: model.succ.get(key, []))
+            if branch and all(_inert(model, key, read, watched) for key in branch):
+                inert |= branch
+    return inert
+
+
+def _inert(model: PathwayModel, key: Key, read: set[str], watched: set[str]) -> bool:
+    element = model.elements.get(key)
+    if element is None or element.id in watched or model.boundaries.get(key):
+        return False
+    if element.tag == "endEvent":
+        return element.event_kind is None
+    if element.tag != "userTask" or not element_properties(element.node).get("escalationExempt"):
+        return False
+    return all(field.get("id") not in read for field in model.form_fields(element))

@@ -27,6 +27,7 @@ from ..isotime import IsoDuration, parse_duration
 from ..models.bundle import Bundle
 from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
 from .domains import Domains, Field, answer_variants, form_fields
+from .escalation import inert_branches
 from .events import Event, step_events, task_states
 from .memo import DecisionMemo
 from .properties import Monitor, Property, StepFacts, observe, overdue
@@ -136,6 +137,9 @@ class Explorer:
         # elements the properties name: interrupting one that is open is something a property sees
         self.watched = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
                         if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
+        # chases nothing reads: out of the state key, and no task of the track they chase
+        self.inert = inert_branches(self.model, self.domains.read, self.watched)
+        self.keys.inert = self.inert
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -369,7 +373,8 @@ class Explorer:
     # -- checks --------------------------------------------------------------------------------
     def _silent(self, runtime: PathwayRuntime, views: dict) -> tuple[str, str, list[str]] | None:
         """A track of this group that still runs but has no ready task and no pending timer."""
-        mine = [v for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)]
+        mine = [v for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)
+                and (v.file, v.element) not in self.inert]
         if not mine:
             return None  # the group's tracks have ended (their ends are checked as endpoints)
         if any(v.human and v.state == TaskState.READY for v in mine):

@@ -56,6 +56,7 @@ class StateKeys:
         self._masks: dict[tuple, tuple | None] = {}
         self._signatures: dict[tuple, tuple | None] = {}
         self._plans: dict[tuple, tuple] = {}
+        self.inert: set[tuple[str, str]] = set()  # chases nothing reads (escalation.inert_branches)
 
     def key(self, runtime: PathwayRuntime, views: dict[Any, TaskView], monitor: Monitor, now: datetime) -> tuple:
         control = set()
@@ -65,6 +66,8 @@ class StateKeys:
                 continue
             if self.members is not None and (view.file, view.element) not in self.members:
                 continue  # another group's track: nothing here can tell its positions apart
+            if (view.file, view.element) in self.inert:
+                continue  # a chase nothing reads: open or done, the future is the same
             # several open instances of one task behave as one (e.g. overdue chases nobody answered)
             control.add((view.process, view.element, view.state))
             model_key = self.liveness.by_id.get((view.file, view.element))
