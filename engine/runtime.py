@@ -137,8 +137,7 @@ class PathwayRuntime:
                 yield task
 
     def active_elements(self) -> list[str]:
-        mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-        return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(mask)})
+        return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(_ACTIVE)})
 
     def completed_elements(self) -> list[str]:
         return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(TaskState.COMPLETED)})
@@ -189,9 +188,8 @@ class PathwayRuntime:
         guards = self.bundle.model.cancel_guards if self.bundle.model is not None else {}
         if not guards:
             return []
-        mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED
         found = set()
-        for task in self._bpmn_tasks(mask):
+        for task in self._bpmn_tasks(_ACTIVE):
             reason = guards.get((task.workflow.spec.name, task.task_spec.bpmn_id))
             if reason:
                 found.add((task.task_spec.bpmn_id, reason))

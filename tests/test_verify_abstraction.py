@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.models.bundle import load_bundle
 from engine.verify.rulemask import rule_mask
 from engine.verify.verifier import verify
@@ -64,18 +66,25 @@ def test_decision_memo_answers_as_the_registry_does_per_input_and_per_day_when_t
     assert after - before == 2
 
 
-def test_fields_one_decision_input_combines_are_tried_together() -> None:
+@pytest.fixture(scope="module")
+def bundled():
+    """The bundled pathway, loaded once for the tests that read it."""
+    from engine.models.bundle import collect_files
+
+    root = Path(__file__).resolve().parents[1]
+    return load_bundle(collect_files([root / "pathways", root / "dmn"]))
+
+
+def test_fields_one_decision_input_combines_are_tried_together(bundled) -> None:
     """The prescription check (DT4d) combines the therapy class and the agent in one input: tried
     one field at a time, no answer names a consistent pair other than the base one, so no drug
     course but the base class would ever be explored. Every combination is tried too."""
     from datetime import date
 
-    from engine.models.bundle import collect_files
     from engine.verify.domains import Domains, answer_variants
     from engine.verify.explorer import Explorer
 
-    root = Path(__file__).resolve().parents[1]
-    bundle = load_bundle(collect_files([root / "pathways", root / "dmn"]))
+    bundle = bundled
     domains = Domains(bundle.model)
     assert frozenset({"therapyClass", "chosenAgent"}) in domains.together
     fields = Explorer(bundle, [])._fields("UT4_Prescribe")
@@ -85,16 +94,14 @@ def test_fields_one_decision_input_combines_are_tried_together() -> None:
             ("ROMOSOZUMAB", "romosozumab"), ("PTH_ANALOG", "teriparatide")} <= pairs
 
 
-def test_chases_nothing_reads_are_inert_and_a_chase_whose_answer_is_read_is_not() -> None:
+def test_chases_nothing_reads_are_inert_and_a_chase_whose_answer_is_read_is_not(bundled) -> None:
     """An overdue chase whose answers are only kept for the record is left out of the state key
     (open or done, the future is the same); the critical denosumab review, whose action is read,
     and everything a property names are not."""
-    from engine.models.bundle import collect_files
     from engine.verify.domains import Domains
     from engine.verify.escalation import inert_branches
 
-    root = Path(__file__).resolve().parents[1]
-    bundle = load_bundle(collect_files([root / "pathways", root / "dmn"]))
+    bundle = bundled
     domains = Domains(bundle.model)
     inert = {key[1] for key in inert_branches(bundle.model, domains.read, set())}
     assert {"UT_Chase_UT4_Prescribe", "End_Chase_UT4_Prescribe", "UT_ChaseUT6", "End_ChaseUT6"} <= inert

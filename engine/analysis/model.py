@@ -14,8 +14,7 @@ the "Properties" of a form field):
 - ``escalationExempt`` on a user task: why it needs no overdue escalation;
 - ``record`` on a form field: the answer is kept for the record, although nothing reads it;
 - ``cancelGuard`` on an activity: while it runs, the pathway cannot be cancelled by an
-  administrator; the text says why and what to do instead (e.g. withdraw the patient, which plans
-  the follow-on of a denosumab course).
+  administrator; the text says why and what to do instead.
 """
 
 from __future__ import annotations

@@ -288,13 +288,9 @@ def answer_variants(domains: Domains, fields: list[Field], today: date, defaults
             current = base.get(field.id, _UNSET)
             if value == current and field.id not in defaults:
                 continue
-            variant = dict(base)
-            if value is None:
-                variant.pop(field.id, None)
-                if field.id in defaults:
-                    continue  # leaving it out takes the default: that is the base
-            else:
-                variant[field.id] = value
+            if value is None and field.id in defaults:
+                continue  # leaving it out takes the default: that is the base
+            variant = _with(base, {field.id: value})
             if variant not in variants:
                 variants.append(variant)
     # fields one decision input combines (a class and an agent that must agree): one at a time
@@ -308,12 +304,18 @@ def answer_variants(domains: Domains, fields: list[Field], today: date, defaults
         for name in names:
             combos = [{**c, name: v} for c in combos for v in classes[name]]
         for combo in combos[:_MAX_TOGETHER]:
-            variant = dict(base)
-            for name, value in combo.items():
-                if value is None:
-                    variant.pop(name, None)
-                else:
-                    variant[name] = value
+            variant = _with(base, combo)
             if variant not in variants:
                 variants.append(variant)
     return variants
+
+
+def _with(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The base answer with these fields changed; ``None`` leaves a field out."""
+    variant = dict(base)
+    for name, value in changes.items():
+        if value is None:
+            variant.pop(name, None)
+        else:
+            variant[name] = value
+    return variant

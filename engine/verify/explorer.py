@@ -123,8 +123,13 @@ class Explorer:
         # what the properties' own expressions read is varied and kept like what the model reads
         self.property_reads = set().union(*(p.reads for p in properties))
         self.domains.read |= self.property_reads
+        # elements the properties name: interrupting one that is open is something a property sees
+        self.watched = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
+                        if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
+        # chases nothing reads: out of the state key, and no task of the track they chase
+        self.inert = inert_branches(self.model, self.domains.read, self.watched)
         memo = DecisionMemo(bundle.decisions)  # one per exploration: the engine and the state key share it
-        self.keys = StateKeys(bundle, self.domains, self.members, self.property_reads, memo)
+        self.keys = StateKeys(bundle, self.domains, self.members, self.property_reads, memo, self.inert)
         self.snapshots = Snapshots(bundle, memo)
         self.fields: dict[str, list[Field]] = {}
         self.endpoints = track_endpoints(self.model)
@@ -134,12 +139,6 @@ class Explorer:
         self._seen_findings: set[tuple[str, str, str]] = set()
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
-        # elements the properties name: interrupting one that is open is something a property sees
-        self.watched = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
-                        if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
-        # chases nothing reads: out of the state key, and no task of the track they chase
-        self.inert = inert_branches(self.model, self.domains.read, self.watched)
-        self.keys.inert = self.inert
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:

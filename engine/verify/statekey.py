@@ -39,7 +39,8 @@ _MAX_UNCERTAIN = 5  # inputs that may or may not be asked again before a decisio
 
 class StateKeys:
     def __init__(self, bundle: Bundle, domains: Domains, members: set[tuple[str, str]] | None,
-                 always: set[str] = frozenset(), memo: DecisionMemo | None = None) -> None:
+                 always: set[str] = frozenset(), memo: DecisionMemo | None = None,
+                 inert: set[tuple[str, str]] = frozenset()) -> None:
         self.bundle = bundle
         self.model = bundle.model
         self.domains = domains
@@ -56,7 +57,7 @@ class StateKeys:
         self._masks: dict[tuple, tuple | None] = {}
         self._signatures: dict[tuple, tuple | None] = {}
         self._plans: dict[tuple, tuple] = {}
-        self.inert: set[tuple[str, str]] = set()  # chases nothing reads (escalation.inert_branches)
+        self.inert = inert  # chases nothing reads (escalation.inert_branches): not in the key
 
     def key(self, runtime: PathwayRuntime, views: dict[Any, TaskView], monitor: Monitor, now: datetime) -> tuple:
         control = set()
