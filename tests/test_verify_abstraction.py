@@ -108,3 +108,27 @@ def test_chases_nothing_reads_are_inert_and_a_chase_whose_answer_is_read_is_not(
     assert "UT_CriticalDose" not in inert and "UT4_Prescribe" not in inert
     watched = {key[1] for key in inert_branches(bundle.model, domains.read, {"UT_ChaseUT6"})}
     assert "UT_ChaseUT6" not in watched and "End_ChaseUT6" not in watched
+
+
+def test_what_a_property_reads_at_an_element_is_kept_only_where_that_element_may_still_come(bundled) -> None:
+    """The prescribing property reads the agent when a course starts: a prescription about to be
+    corrected (UT_Represcribe asks the agent again) does not keep the old agent apart, one waiting
+    for endocrinology (which may let it through to a course) does; what a property reads at no
+    one element ("pathway ends where ...") is kept everywhere."""
+    from engine.verify.explorer import Explorer
+
+    explorer = Explorer(bundled, bundled.properties)
+    placed, anywhere = explorer._placed_reads()
+    assert anywhere == {"denosumabLastDose"}
+    by_id = {bundled.model.elements[key].id: names for key, names in placed.items()}
+    assert by_id["CA_Denosumab"] >= {"chosenAgent", "contraindications"}
+    live = explorer.keys.track_liveness
+
+    def key(element):
+        return next(e.key for e in bundled.model.elements.values() if e.id == element)
+
+    assert "chosenAgent" not in live.live(key("UT_Represcribe"))
+    assert "chosenAgent" in live.live(key("UT_PrescriptionReview"))
+    # the answer a task gives is kept for a property on that task's own completion
+    plan_live, _, _ = explorer.keys._plan(explorer.keys.liveness, [(key("UT_Calcitonin"), True)], None)
+    assert "calcitoninPrescribed" in plan_live

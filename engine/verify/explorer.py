@@ -129,7 +129,8 @@ class Explorer:
         # chases nothing reads: out of the state key, and no task of the track they chase
         self.inert = inert_branches(self.model, self.domains.read, self.watched)
         memo = DecisionMemo(bundle.decisions)  # one per exploration: the engine and the state key share it
-        self.keys = StateKeys(bundle, self.domains, self.members, self.property_reads, memo, self.inert)
+        placed, anywhere = self._placed_reads()
+        self.keys = StateKeys(bundle, self.domains, self.members, anywhere, memo, self.inert, placed)
         self.snapshots = Snapshots(bundle, memo)
         self.fields: dict[str, list[Field]] = {}
         self.endpoints = track_endpoints(self.model)
@@ -139,6 +140,25 @@ class Explorer:
         self._seen_findings: set[tuple[str, str, str]] = set()
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
+
+    def _placed_reads(self) -> tuple[dict[Any, set[str]], set[str]]:
+        """What the properties read, per element of the model where they read it (by id, in
+        every file that has the id), and what they read at no one element."""
+        by_id: dict[str, list[Any]] = {}
+        for element in self.model.elements.values():
+            by_id.setdefault(element.id, []).append(element.key)
+        placed: dict[Any, set[str]] = {}
+        anywhere: set[str] = set()
+        for prop in self.properties:
+            at, free = prop.placed_reads()
+            anywhere |= free
+            for element, names in at.items():
+                keys = by_id.get(element)
+                if not keys:
+                    anywhere |= names
+                for key in keys or ():
+                    placed.setdefault(key, set()).update(names)
+        return placed, anywhere
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:

@@ -15,6 +15,8 @@ A business rule task reads its decision's inputs and, as ``DECISION + id``, the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..analysis import PathwayModel
 from ..analysis.model import Element, Key
 
@@ -25,10 +27,13 @@ Node = Key | tuple[str, str, str]
 
 
 class Liveness:
-    def __init__(self, model: PathwayModel, interrupting: bool = True) -> None:
+    def __init__(self, model: PathwayModel, interrupting: bool = True,
+                 extra: Mapping[Key, set[str]] | None = None) -> None:
         """``interrupting=False``: leave out what interrupting event sub-processes read. The
         explorer starts one of those once per value of what it reads, wherever the tracks stand
-        (it cancels them all), so their reads need not tell the tracks' states apart."""
+        (it cancels them all), so their reads need not tell the tracks' states apart.
+        ``extra``: names read at an element besides the model's own reads (a safety property's
+        where-clause on that element's events)."""
         self.model = model
         self.interrupting = interrupting
         self.edges: dict[Node, set[Node]] = {}
@@ -45,6 +50,9 @@ class Liveness:
                 reads[read.at.key].add(DECISION + (read.element.attr("decisionRef") or ""))
             else:
                 direct.setdefault(read.at.key, set()).update(names)
+        for key, names in (extra or {}).items():
+            reads.setdefault(key, set()).update(names)
+            direct.setdefault(key, set()).update(names)
         self.kills: dict[Node, set[str]] = {
             key: {w.name for w in writes if w.definite} for key, writes in model.writes.items()}
         for catch, names in self._signal_kills().items():

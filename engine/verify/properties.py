@@ -108,6 +108,28 @@ class Property:
     count: tuple[str, int] | None = None
     file: str = ""
 
+    def placed_reads(self) -> tuple[dict[str, set[str]], set[str]]:
+        """Where the property reads what it reads: per element id, the names a where-clause on
+        that element's events (and the deadline, computed when the trigger fires) reads; and the
+        names read at no one element (a message or "pathway ends"), which are read anywhere."""
+        placed: dict[str, set[str]] = {}
+        anywhere: set[str] = set()
+        for pattern, extra in ((self.trigger, self.by), (self.target, None), (self.unless, None), (self.since, None)):
+            if pattern is None:
+                continue
+            names = set()
+            for expression in (pattern.where, extra):
+                if expression is not None:
+                    names |= {path[0] for path in read_paths(expression.node)}
+            if not names:
+                continue
+            if all(atom.kind == "element" for atom in pattern.atoms):
+                for atom in pattern.atoms:
+                    placed.setdefault(atom.name, set()).update(names)
+            else:
+                anywhere |= names
+        return placed, anywhere
+
     @property
     def reads(self) -> set[str]:
         """The pathway variables the property's own expressions read (its where-clauses and its

@@ -40,18 +40,20 @@ _MAX_UNCERTAIN = 5  # inputs that may or may not be asked again before a decisio
 class StateKeys:
     def __init__(self, bundle: Bundle, domains: Domains, members: set[tuple[str, str]] | None,
                  always: set[str] = frozenset(), memo: DecisionMemo | None = None,
-                 inert: set[tuple[str, str]] = frozenset()) -> None:
+                 inert: set[tuple[str, str]] = frozenset(), placed: dict[Any, set[str]] | None = None) -> None:
         self.bundle = bundle
         self.model = bundle.model
         self.domains = domains
         self.memo = memo or DecisionMemo(bundle.decisions)  # decisions evaluated (and read) once
-        self.liveness = Liveness(self.model)
+        # what the properties read at an element (placed) is live where that element may still come
+        self.placed = placed or {}
+        self.liveness = Liveness(self.model, extra=self.placed)
         # the key leaves out what only interrupting event sub-processes read: the explorer starts
         # each of those once per value of what it reads (see Explorer._interruptions)
-        self.track_liveness = Liveness(self.model, interrupting=False)
+        self.track_liveness = Liveness(self.model, interrupting=False, extra=self.placed)
         self.members = members  # the group's elements (None: the whole pathway)
         self.ids = {k[1] for k in members} if members is not None else None
-        self.always = frozenset(always)  # names kept in every state (what the properties read)
+        self.always = frozenset(always)  # names kept in every state (what properties read at no one element)
         self._results: dict[str, list[str]] = {}
         self._outcomes: dict[int, tuple] = {}  # id(result) -> (result, today, now, as the key sees it)
         self._masks: dict[tuple, tuple | None] = {}
@@ -129,6 +131,10 @@ class StateKeys:
                 data.append((name, tuple(summaries)))
                 continue
             signature = self._signature(decision, fixed, inputs - fixed, variables, clock)
+            if signature is None:
+                # too many ways to try: the rules today's fixed values leave in play, with the
+                # answers that may still change kept as their own classes
+                signature = self._fixed_mask(decision, inputs, fixed, variables, clock)
             raw |= reaching & changing
             if signature is None:
                 raw |= reaching
@@ -141,6 +147,19 @@ class StateKeys:
             if name in raw or name not in folded:
                 data.append((name, abstract(self.domains.abstract(name, variables[name]), today, now)))
         return tuple(data)
+
+    def _fixed_mask(self, decision: str, inputs: set[str], fixed: set[str], variables: dict[str, Any],
+                    clock: SimulatedClock) -> tuple | None:
+        """The rules the fixed inputs leave in play, every other input counted as still to come.
+        Two states with one mask, and the same classes of the other inputs, decide the same."""
+        cache_key = self._cache_key(decision, fixed, variables, clock)
+        found = self._masks.get(("fixed", cache_key), _MISSING) if cache_key is not None else _MISSING
+        if found is _MISSING:
+            found = rule_mask(self.bundle.decisions, decision, {n: variables.get(n) for n in fixed},
+                              inputs - fixed, clock, self.memo.reads)
+            if cache_key is not None:
+                self._masks[("fixed", cache_key)] = found
+        return found
 
     def _result_names(self, decision: str) -> list[str]:
         """The variables business rule tasks store this decision's result in."""
@@ -197,6 +216,9 @@ class StateKeys:
         for key, after in positions:
             live |= liveness.live_after(key) if after else liveness.live(key)
             direct |= liveness.live_after(key, direct=True) if after else liveness.live_direct(key)
+            if after:  # a property on the task's own completion reads its answers in this step
+                live |= self.placed.get(key, set())
+                direct |= self.placed.get(key, set())
         decisions = []
         for name in sorted(n for n in live if n.startswith(DECISION)):
             decision = name[len(DECISION):]
