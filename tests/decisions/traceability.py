@@ -97,16 +97,18 @@ def generate() -> str:
         w("")
         w(f"| Output | Default (`{site.logic.rules[-1].id}`) | Meaning | Read by |")
         w("|---|---|---|---|")
-        readers = [d for d in decisions if any(r.target_id == SITE_POLICY for r in d.required_decisions)]
         for clause, entry in zip(site.logic.outputs, site.logic.rules[-1].outputs, strict=True):
             users = []
-            for decision in readers:
+            for decision in decisions:
                 if isinstance(decision.logic, DecisionTable):
                     texts = [c.expression_text for c in decision.logic.inputs]
                     texts += [e.text for r in decision.logic.rules for e in r.inputs + r.outputs]
                 else:
                     texts = [decision.logic.text]
-                if any(re.search(rf"\b{re.escape(clause.name)}\b", t or "") for t in texts):
+                # through the DRD, or from the variable the pathway stores the site policy in
+                required = any(r.target_id == SITE_POLICY for r in decision.required_decisions)
+                pattern = rf"\b{re.escape(clause.name)}\b" if required else rf"\bsite\.{re.escape(clause.name)}\b"
+                if decision.id != SITE_POLICY and any(re.search(pattern, t or "") for t in texts):
                     users.append(f"`{decision.id}`")
             w(f"| `{clause.name}` | `{entry.text}` | {_esc(clause.label or '')} | {', '.join(users)} |")
         w("")
