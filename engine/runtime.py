@@ -210,7 +210,7 @@ class PathwayRuntime:
             definition = getattr(task.task_spec, "event_definition", None)
             parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
             if task.has_state(TaskState.WAITING):
-                catchers.update((d.name, task.task_spec.bpmn_id) for d in parts if isinstance(d, PathwayMessage))
+                catchers.update((d.name, _catch_element(task.task_spec, d)) for d in parts if isinstance(d, PathwayMessage))
         if not self.workflow.is_completed() and not self._interrupted():
             for spec_name in self.workflow.spec.start.trigger_specs:
                 for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events:
@@ -354,3 +354,16 @@ class PathwayRuntime:
         # The library refreshes timers once at the end of do_engine_steps; timers reached during
         # that refresh may already be due (a P0D, or a date in the past), so settle them now.
         self.fire_due_timers()
+
+
+def _catch_element(spec: Any, definition: Any) -> str:
+    """The catch event that takes a message: itself, or, behind an event-based gateway, the
+    gateway's target for this definition (the library moves its targets' definitions into the
+    gateway, in the order of its outputs); what the model declares (e.g. the payload a message
+    must carry) is on that catch event."""
+    combined = spec.event_definition
+    if isinstance(combined, MultipleEventDefinition) and definition in combined.event_definitions:
+        index = combined.event_definitions.index(definition)
+        if index < len(spec.outputs):
+            return spec.outputs[index].bpmn_id
+    return spec.bpmn_id

@@ -58,3 +58,22 @@ def test_two_timers_after_one_gateway_are_refused(tmp_path: Path) -> None:
     problems = lint_paths([tmp_path])
     assert [(p.file, p.element) for p in problems] == [("two_timers.bpmn", "Gateway_wait")]
     assert "timer branches" in problems[0].message
+
+
+def test_a_message_behind_the_gateway_must_carry_what_its_catch_event_declares(session_factory, tmp_path: Path) -> None:
+    """The library moves a gateway target's definition into the gateway; the payload the model
+    declares stays on the catch event, and a message without it is still refused, naming it."""
+    from engine.service.errors import InvalidInput
+
+    text = FIXTURE.read_text().replace('<camunda:property name="payload" value="-" />',
+                                       '<camunda:property name="payload" value="doseDate" />')
+    clock = SimulatedClock(START)
+    svc = Service(session_factory, clock)
+    svc.deploy({"dose_wait.bpmn": text.encode()}, actor="lead")
+    pid = svc.enroll("dose_wait", actor="coordinator")
+    with pytest.raises(InvalidInput) as refused:
+        svc.correlate_message(pid, "DoseGiven", actor="clinician")
+    assert [e.field for e in refused.value.errors] == ["doseDate"]
+    assert svc.pathway(pid)["status"] == "running"
+    svc.correlate_message(pid, "DoseGiven", actor="clinician", variables={"doseDate": "2026-02-01"})
+    assert svc.pathway(pid)["status"] == "completed"
