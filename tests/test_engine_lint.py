@@ -142,3 +142,26 @@ def test_refused_deploy_of_an_existing_key_does_not_add_a_version(
     assert refused.value.problems and all(p.file.endswith(".bpmn") for p in refused.value.problems)
     assert row_counts(session_factory) == before
     assert [d["version"] for d in svc.definitions("engine_acceptance")] == [1]
+
+
+def test_a_message_event_subprocess_in_a_called_process_is_refused(tmp_path: Path) -> None:
+    """SpiffWorkflow starts message and signal event sub-processes only in the process the pathway
+    runs, never in one a call activity starts: such a model would deploy and never react."""
+    root = Path(__file__).resolve().parents[1]
+    course = (root / "pathways" / "pth_analog.bpmn").read_text(encoding="utf-8")
+    esp = ('<bpmn:subProcess id="ESP_Stop" triggeredByEvent="true">'
+           '<bpmn:startEvent id="ESP_Stop_Start"><bpmn:outgoing>Flow_ESP_Stop</bpmn:outgoing>'
+           '<bpmn:messageEventDefinition id="Def_ESP_Stop" messageRef="Message_AnabolicStop" /></bpmn:startEvent>'
+           '<bpmn:endEvent id="ESP_Stop_End"><bpmn:incoming>Flow_ESP_Stop</bpmn:incoming></bpmn:endEvent>'
+           '<bpmn:sequenceFlow id="Flow_ESP_Stop" sourceRef="ESP_Stop_Start" targetRef="ESP_Stop_End" />'
+           '</bpmn:subProcess>\n  </bpmn:process>')
+    (tmp_path / "pth_analog.bpmn").write_text(course.replace("  </bpmn:process>", esp, 1), encoding="utf-8")
+    caller = (root / "pathways" / "bone_health.bpmn").read_text(encoding="utf-8")
+    (tmp_path / "bone_health.bpmn").write_text(caller, encoding="utf-8")
+    found = [p for p in lint_paths([tmp_path, root / "dmn", root / "pathways" / "pathway_derived.dmn"])
+             if p.element == "ESP_Stop"]
+    assert [(p.file, p.severity) for p in found] == [("pth_analog.bpmn", "error")]
+    assert "called process" in found[0].message
+    # the same event sub-process in the pathway's own process is what the engine runs
+    alone = [p for p in lint_paths([tmp_path / "pth_analog.bpmn", root / "dmn"]) if p.element == "ESP_Stop"]
+    assert alone == []

@@ -53,8 +53,9 @@ def _eid(node) -> str:
 
 class BpmnLinter:
     def __init__(self, filename: str, root, decisions: DecisionRegistry, process_ids: set[str],
-                 broken_decisions: frozenset[str] = frozenset()) -> None:
+                 broken_decisions: frozenset[str] = frozenset(), called: set[str] | None = None) -> None:
         self.filename = filename
+        self.called = called or set()  # processes a call activity starts: not the pathway's top level
         self.root = root
         self.decisions = decisions
         self.process_ids = process_ids
@@ -72,7 +73,7 @@ class BpmnLinter:
             self.check_node(node)
         for process in processes:
             self.check_reachability(process)
-            self.check_event_subprocesses(process, top_level=True)
+            self.check_event_subprocesses(process, top_level=process.get("id") not in self.called)
         return self.problems
 
     # -- per element -----------------------------------------------------------------------
@@ -301,8 +302,9 @@ class BpmnLinter:
                 start = sub.find(f"{{{BPMN}}}startEvent")
                 if start is not None and (start.find(f"{{{BPMN}}}messageEventDefinition") is not None
                                           or start.find(f"{{{BPMN}}}signalEventDefinition") is not None):
-                    self.report(sub, "message/signal event sub-processes are only supported at process level; "
-                                     "use a boundary event on the sub-process instead")
+                    self.report(sub, "message/signal event sub-processes are only started in the pathway's own "
+                                     "process (the engine never starts one inside a sub-process or a called "
+                                     "process); use a boundary event, or an event-based gateway, instead")
             self.check_event_subprocesses(sub, top_level=False)
 
 
@@ -312,7 +314,8 @@ def lint_bpmn(files: Iterable[tuple[str, object]], decisions: DecisionRegistry,
     (``broken_decisions``: declared in a DMN file that did not load, already reported)."""
     files = list(files)
     process_ids = {p.get("id") for _, root in files for p in root.iter(f"{{{BPMN}}}process")}
+    called = {c.get("calledElement") for _, root in files for c in root.iter(f"{{{BPMN}}}callActivity")}
     problems: list[Problem] = []
     for filename, root in files:
-        problems.extend(BpmnLinter(filename, root, decisions, process_ids, broken_decisions).run())
+        problems.extend(BpmnLinter(filename, root, decisions, process_ids, broken_decisions, called).run())
     return problems
