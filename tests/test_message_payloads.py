@@ -62,7 +62,8 @@ def test_a_discontinuation_without_its_answer_is_refused_and_changes_nothing(
     pid = svc.enroll("ovcf_pathway", actor="test")
     complete(svc, pid, "UT1_Intake", mechanism="LOW_ENERGY_FALL", priorAgent="NONE", miOrStrokeHistory="NONE",
              painScore=4, fractureLevel="L2")
-    complete(svc, pid, "UT3_Workup", crCl=60, eGFR=70, vitD25OH=30, uprightMinutesTolerated=60, age=70)
+    complete(svc, pid, "UT3_Workup", crCl=60, eGFR=70, vitD25OH=30, uprightMinutesTolerated=60, age=70,
+             lowestTScore=-2.2, fraxMOF=12, fraxHip=1.5)
     complete(svc, pid, "UT4_Prescribe", therapyClass="DENOSUMAB", chosenAgent="denosumab")
     complete(svc, pid, "UT11_FirstDose", doseDate=svc.clock.now().date().isoformat())
     assert "DenosumabDiscontinuationRequested" in svc.pathway(pid)["waitingMessages"]
