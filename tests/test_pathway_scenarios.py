@@ -667,7 +667,9 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
         clock = SimulatedClock(now)
         probe = PathwayRuntime.load(state, bundle, clock)
         withdrawn = "PatientWithdrew" in history
-        if "End_Dmab" in probe.completed_elements():
+        if {"End_Dmab", "BRT_FollowOnAgent"} & set(probe.completed_elements()):
+            # the follow-on is in place: the course ends (End_Dmab), after zoledronic acid once CTX has
+            # been monitored (DT10b, checked by the scenarios denosumab_exit_ctx_*)
             endings["course ended (End_Dmab)"] = endings.get("course ended (End_Dmab)", 0) + 1
             assert not withdrawn, history
             assert "UT12_ExitPlan" in history, f"denosumab ended without the exit plan: {history}"
