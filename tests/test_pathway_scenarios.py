@@ -610,7 +610,7 @@ DMAB_MESSAGES = ({"name": "DenosumabDiscontinuationRequested", "variables": {"di
                  {"name": "RedFlagReported", "variables": {}})
 DMAB_ELEMENTS = {"UT11_FirstDose", "UT11_Dose", "UT12_ExitPlan", "UT13_FollowOnZol", "UT_FollowOnOral",
                  "UT_LateDose", "UT_CriticalDose", "UT_FirstDoseLate", "UT_FollowOnLate",
-                 "UT_Withdrawal", "UT_WithdrawalExitPlan", "UT_WithdrawalHandover"}
+                 "UT_Withdrawal", "UT_WithdrawalExitPlan", "UT_WithdrawalHandover", "UT_ExitLabs", "UT_WdExitLabs"}
 DOSES = ("UT11_FirstDose", "UT11_Dose")
 
 
@@ -661,8 +661,8 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
     explored = 0
     red_flag_probes = 0
     endings: dict[str, int] = {}
-    while frontier and explored < 3000:
-        state, now, history = frontier.pop()
+    while frontier and explored < 1500:
+        state, now, history = frontier.pop(0)  # breadth first: a state is kept at its shortest history
         explored += 1
         clock = SimulatedClock(now)
         probe = PathwayRuntime.load(state, bundle, clock)
@@ -685,7 +685,7 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
             assert ("UT_WithdrawalExitPlan" in after) == dosed, f"withdrawal exit plan vs doses: {history}"
             assert after[-1] == "UT_WithdrawalHandover", history
             continue
-        if len(history) >= (13 if withdrawn else 9):
+        if len(history) >= (14 if withdrawn else 9):
             continue
         key = (tuple(sorted(in_course(probe))), tuple(e for _, e in probe.pending_timers()),
                tuple(probe.waiting_messages()), history.count("UT11_Dose"), "UT12_ExitPlan" in history,
