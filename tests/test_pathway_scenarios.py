@@ -610,7 +610,8 @@ DMAB_MESSAGES = ({"name": "DenosumabDiscontinuationRequested", "variables": {"di
                  {"name": "RedFlagReported", "variables": {}})
 DMAB_ELEMENTS = {"UT11_FirstDose", "UT11_Dose", "UT12_ExitPlan", "UT13_FollowOnZol", "UT_FollowOnOral",
                  "UT_LateDose", "UT_CriticalDose", "UT_FirstDoseLate", "UT_FollowOnLate",
-                 "UT_Withdrawal", "UT_WithdrawalExitPlan", "UT_WithdrawalHandover", "UT_ExitLabs", "UT_WdExitLabs"}
+                 "UT_Withdrawal", "UT_WithdrawalExitPlan", "UT_WithdrawalHandover", "UT_ExitLabs", "UT_WdExitLabs",
+                 "UT_FollowOnZolCheck", "UT_FollowOnZolNotGiven"}
 DOSES = ("UT11_FirstDose", "UT11_Dose")
 
 
