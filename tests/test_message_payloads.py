@@ -76,6 +76,7 @@ def test_a_discontinuation_without_its_answer_is_refused_and_changes_nothing(
 
     svc.correlate_message(pid, "DenosumabDiscontinuationRequested", actor="gp",
                           variables={"discontinuationRequested": True})
+    complete(svc, pid, "UT_ExitLabs", crCl=60, eGFR=70, vitD25OH=30)  # the exit plan runs on current labs
     assert svc.pathway(pid)["variables"]["transitionPlan"]["plan"] != "DO_NOT_STOP_CONTINUE_DENOSUMAB"
     assert "UT12_ExitPlan" in [t["elementId"] for t in svc.tasks(pathway_id=pid)["items"]]
 
