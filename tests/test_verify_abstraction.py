@@ -132,3 +132,25 @@ def test_what_a_property_reads_at_an_element_is_kept_only_where_that_element_may
     # the answer a task gives is kept for a property on that task's own completion
     plan_live, _, _ = explorer.keys._plan(explorer.keys.liveness, [(key("UT_Calcitonin"), True)], None)
     assert "calcitoninPrescribed" in plan_live
+
+
+def test_an_event_subprocess_start_waits_only_where_it_commutes_with_the_step_before(bundled) -> None:
+    """A new fracture reported (NewFragilityFracture) starts a sub-process that reads only its own
+    screen and writes nothing the tracks read first: after a step that wrote nothing it reads,
+    starting it is the same as starting it before that step, so it waits. A red flag report is
+    named by a property (and its sub-process throws a signal that cancels the acute track), so
+    it keeps every order; so do starts after a clock move or after a step that wrote what it reads.
+    The pre-fix regression (test_verify_regression) shows the signal case: treated as commuting,
+    the lost calcitonin stop was no longer found."""
+    from engine.verify.explorer import Explorer
+    from engine.verify.tracks import groups
+
+    bone = next(g for g in groups(bundled.model) if "CA_BoneHealth" in g.name)
+    reduction = Explorer(bundled, bundled.properties, None, bone).reduction
+    assert set(reduction.reads) == {"NewFragilityFracture"}
+    reads = reduction.reads["NewFragilityFracture"]
+    assert reduction.may_wait("NewFragilityFracture", "complete", "UT4_Prescribe", frozenset({"chosenAgent"}))
+    assert not reduction.may_wait("NewFragilityFracture", "complete", "UT1_Intake", frozenset(reads))
+    assert not reduction.may_wait("NewFragilityFracture", "time", None, frozenset())
+    assert not reduction.may_wait("NewFragilityFracture", "complete", "UT_NewFxScreen", frozenset())
+    assert not reduction.may_wait("RedFlagReported", "complete", "UT4_Prescribe", frozenset())

@@ -26,6 +26,7 @@ from ..forms import FormValidationError, validate_submission, with_defaults
 from ..isotime import IsoDuration, parse_duration
 from ..models.bundle import Bundle
 from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
+from .commute import StartReduction
 from .domains import Domains, Field, answer_variants, form_fields
 from .escalation import inert_branches
 from .events import Event, step_events, task_states
@@ -70,6 +71,7 @@ class Node:
     step: Step
     parent: Node | None
     depth: int
+    changed: frozenset[str] | None = None  # the variables the step wrote (None: not known)
 
     def trail(self) -> list[Step]:
         steps, node = [], self
@@ -135,6 +137,9 @@ class Explorer:
         self.fields: dict[str, list[Field]] = {}
         self.endpoints = track_endpoints(self.model)
         self.event_subprocesses, self.handler_reads, self.interrupting = event_subprocess_starts(self.model)
+        beside = (set().union(*(t.reads for t in group.tracks if t.event_subprocess is None))
+                  if group is not None else set(self.domains.read))
+        self.reduction = StartReduction(self.model, self.event_subprocesses, properties, beside)
         self.horizon_end = self.options.horizon.add_to(self.options.start, UTC)
         self.result = Result()
         self._seen_findings: set[tuple[str, str, str]] = set()
@@ -199,7 +204,8 @@ class Explorer:
         first_clock = SimulatedClock(now)
         runtime = self.snapshots.restore(snapshot, first_clock)
         before = task_states(runtime.workflow)
-        actions = self._actions(runtime, now, monitor, before, only)
+        actions = self._actions(runtime, now, monitor, before, only, node)
+        data = dict(runtime.data)  # what each step writes is told against this
         for index, action in enumerate(actions):
             if index == len(actions) - 1:  # the copy the actions were read from serves the last one
                 clock, branch = first_clock, runtime
@@ -214,7 +220,7 @@ class Explorer:
                               f"the engine refused the step: {exc}", child)
                 continue
             self.result.transitions += 1
-            child = Node(step, node, node.depth + 1)
+            child = Node(step, node, node.depth + 1, _changed(data, branch.data))
             self._after_step(child, branch, monitor.copy(), task_states(branch.workflow), before, frontier, seen, clock)
 
     def _after_step(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, after: dict, before: dict,
@@ -282,7 +288,7 @@ class Explorer:
 
     # -- actions -------------------------------------------------------------------------------
     def _actions(self, runtime: PathwayRuntime, now: datetime, monitor: Monitor, views: dict,
-                 only: str | None = None) -> list[tuple]:
+                 only: str | None = None, node: Node | None = None) -> list[tuple]:
         actions: list[tuple] = []
         if only is not None:  # a state queued to be interrupted by this message, nothing else
             catchers = runtime.waiting_catchers()
@@ -321,8 +327,11 @@ class Explorer:
             if name in self.interrupting:
                 if name != only:
                     continue  # queued once per value of what it reads (_interruptions)
-            # a non-interrupting one runs alongside the tracks: started from every state (the state
-            # key, not a coarser one, decides when two starts are the same)
+            # a non-interrupting one runs alongside the tracks: started from every state where the
+            # order can matter (commute.py), the state key deciding when two starts are the same
+            if esp is not None and node is not None and self.reduction.may_wait(
+                    name, node.step.kind, node.step.element, node.changed):
+                continue
             for payload in self._payload_variants(runtime.required_payload(name, catchers)):
                 actions.append(("message", name, payload, None))
         group_timers = [(due, element) for due, element in runtime.pending_timers()
@@ -441,3 +450,10 @@ class Explorer:
             if e.id == element:
                 return e.file
         return "-"
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> frozenset[str]:
+    """The names a step wrote a different value to (or removed)."""
+    missing = object()
+    return frozenset(name for name in before.keys() | after.keys()
+                     if before.get(name, missing) != after.get(name, missing))

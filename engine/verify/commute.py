@@ -1,0 +1,88 @@
+"""When the start of an event sub-process can wait: a partial-order reduction.
+
+A non-interrupting event sub-process started by a message (a new fracture reported) may start in
+any state, so started from every state it multiplies every state of the tracks it runs beside.
+Most of those orders are the same: if the step just taken wrote nothing the sub-process reads, and
+starting the sub-process writes nothing the tracks read, then "start, then the step" and "the
+step, then start" reach the same state (the two commute). The explorer therefore starts such a
+sub-process only where the order can matter: at enrolment, after a clock move, after a message,
+and after a step that wrote something the sub-process reads. Every start it skips is reached by a
+start it makes followed by the same steps, so the same keys are explored and the same findings
+found. Sub-processes a property names (an element of it, or its message) keep every order: a
+property may see the order of events.
+"""
+
+from __future__ import annotations
+
+from ..analysis import PathwayModel
+from ..analysis.model import Key
+from .properties import Property
+from .tracks import esp_track
+
+_WAITS = {"userTask", "receiveTask", "manualTask", "intermediateCatchEvent", "eventBasedGateway",
+          "callActivity", "subProcess", "transaction", "boundaryEvent"}
+
+
+class StartReduction:
+    def __init__(self, model: PathwayModel, non_interrupting: dict[str, str], properties: list[Property],
+                 track_reads: set[str]) -> None:
+        """``non_interrupting``: message -> id of the event sub-process it starts; ``track_reads``:
+        what the tracks beside it (not the event sub-processes) read."""
+        named_messages = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
+                          if pattern is not None for atom in pattern.atoms if atom.kind == "message"}
+        named_elements = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
+                          if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
+        self.reads: dict[str, frozenset[str]] = {}  # message -> what its sub-process reads (eligible ones)
+        for message, esp_id in non_interrupting.items():
+            esp = next((e for e in model.elements.values() if e.id == esp_id and e.is_event_subprocess), None)
+            if esp is None or message in named_messages:
+                continue
+            track = esp_track(model, esp)
+            if {model.elements[k].id for k in track.elements} & named_elements:
+                continue
+            start = next((c for c in model.children(esp) if c.tag == "startEvent"), None)
+            writes, throws = _start_effects(model, start.key, message) if start is not None else (set(), True)
+            if throws or writes & track_reads:
+                continue  # the tracks would see it (a signal may cancel them): the start does not commute
+            self.reads[message] = frozenset(track.reads)
+        self.in_event_subprocess = {e.id for e in model.elements.values() if _inside_event_subprocess(e)}
+
+    def may_wait(self, message: str, kind: str, element: str | None, changed: frozenset[str] | None) -> bool:
+        """True when starting the sub-process of ``message`` here is the same as starting it before
+        the step that led here (``kind``/``element``: that step; ``changed``: what it wrote)."""
+        reads = self.reads.get(message)
+        if reads is None or kind != "complete" or changed is None or element in self.in_event_subprocess:
+            return False  # clock moves, messages and event sub-process steps can change what may start
+        return not changed & reads
+
+
+def _start_effects(model: PathwayModel, start: Key, message: str) -> tuple[set[str], bool]:
+    """What the start does before its first wait: the variables it writes (the message's declared
+    payload and every write of the elements it runs straight through), and whether it throws
+    anything (a signal, error, escalation or a terminate end) that other tracks may catch."""
+    element = model.elements[start]
+    found = set(model.declared_payloads.get((message, element.id), []))
+    throws = False
+    seen, todo = set(), [start]
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        current = model.elements[key]
+        found |= {w.name for w in model.writes.get(key, [])}
+        if current.tag in ("intermediateThrowEvent", "endEvent") and current.event_kind not in (None, "", "none"):
+            throws = True
+        for target in model.succ.get(key, []):
+            if model.elements[target].tag not in _WAITS:
+                todo.append(target)
+    return found, throws
+
+
+def _inside_event_subprocess(element) -> bool:
+    scope = element.scope
+    while scope is not None:
+        if scope.is_event_subprocess:
+            return True
+        scope = scope.scope
+    return False
