@@ -116,9 +116,10 @@ def test_what_a_property_reads_at_an_element_is_kept_only_where_that_element_may
     for endocrinology (which may let it through to a course) does; what a property reads at no
     one element ("pathway ends where ...") is kept everywhere."""
     from engine.verify.explorer import Explorer
+    from engine.verify.properties import placed_reads
 
     explorer = Explorer(bundled, bundled.properties)
-    placed, anywhere = explorer._placed_reads()
+    placed, anywhere = placed_reads(bundled.model, bundled.properties)
     assert anywhere == {"denosumabLastDose"}
     by_id = {bundled.model.elements[key].id: names for key, names in placed.items()}
     assert by_id["CA_Denosumab"] >= {"chosenAgent", "contraindications"}

@@ -14,6 +14,8 @@ property may see the order of events.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..analysis import PathwayModel
 from ..analysis.model import Key
 from .properties import Property
@@ -54,6 +56,13 @@ class StartReduction:
         if reads is None or kind != "complete" or changed is None or element in self.in_event_subprocess:
             return False  # clock moves, messages and event sub-process steps can change what may start
         return not changed & reads
+
+
+def changed_names(before: dict[str, Any], after: dict[str, Any]) -> frozenset[str]:
+    """The names a step wrote a different value to (or removed): what ``may_wait`` is told."""
+    missing = object()
+    return frozenset(name for name in before.keys() | after.keys()
+                     if before.get(name, missing) != after.get(name, missing))
 
 
 def _start_effects(model: PathwayModel, start: Key, message: str) -> tuple[set[str], bool]:

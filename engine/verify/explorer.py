@@ -26,12 +26,12 @@ from ..forms import FormValidationError, validate_submission, with_defaults
 from ..isotime import IsoDuration, parse_duration
 from ..models.bundle import Bundle
 from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
-from .commute import StartReduction
+from .commute import StartReduction, changed_names
 from .domains import Domains, Field, answer_variants, form_fields
 from .escalation import inert_branches
 from .events import Event, step_events, task_states
 from .memo import DecisionMemo
-from .properties import Monitor, Property, StepFacts, observe, overdue
+from .properties import Monitor, Property, StepFacts, observe, overdue, placed_reads
 from .snapshot import Snapshots
 from .statekey import StateKeys, abstract
 from .tracks import Group, event_subprocess_starts, track_endpoints
@@ -131,7 +131,7 @@ class Explorer:
         # chases nothing reads: out of the state key, and no task of the track they chase
         self.inert = inert_branches(self.model, self.domains.read, self.watched)
         memo = DecisionMemo(bundle.decisions)  # one per exploration: the engine and the state key share it
-        placed, anywhere = self._placed_reads()
+        placed, anywhere = placed_reads(self.model, properties)
         self.keys = StateKeys(bundle, self.domains, self.members, anywhere, memo, self.inert, placed)
         self.snapshots = Snapshots(bundle, memo)
         self.fields: dict[str, list[Field]] = {}
@@ -145,25 +145,6 @@ class Explorer:
         self._seen_findings: set[tuple[str, str, str]] = set()
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
-
-    def _placed_reads(self) -> tuple[dict[Any, set[str]], set[str]]:
-        """What the properties read, per element of the model where they read it (by id, in
-        every file that has the id), and what they read at no one element."""
-        by_id: dict[str, list[Any]] = {}
-        for element in self.model.elements.values():
-            by_id.setdefault(element.id, []).append(element.key)
-        placed: dict[Any, set[str]] = {}
-        anywhere: set[str] = set()
-        for prop in self.properties:
-            at, free = prop.placed_reads()
-            anywhere |= free
-            for element, names in at.items():
-                keys = by_id.get(element)
-                if not keys:
-                    anywhere |= names
-                for key in keys or ():
-                    placed.setdefault(key, set()).update(names)
-        return placed, anywhere
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -220,7 +201,7 @@ class Explorer:
                               f"the engine refused the step: {exc}", child)
                 continue
             self.result.transitions += 1
-            child = Node(step, node, node.depth + 1, _changed(data, branch.data))
+            child = Node(step, node, node.depth + 1, changed_names(data, branch.data))
             self._after_step(child, branch, monitor.copy(), task_states(branch.workflow), before, frontier, seen, clock)
 
     def _after_step(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, after: dict, before: dict,
@@ -451,9 +432,3 @@ class Explorer:
                 return e.file
         return "-"
 
-
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> frozenset[str]:
-    """The names a step wrote a different value to (or removed)."""
-    missing = object()
-    return frozenset(name for name in before.keys() | after.keys()
-                     if before.get(name, missing) != after.get(name, missing))

@@ -344,3 +344,22 @@ def _feel(text: str) -> Any:
     except feel.FeelSyntaxError as exc:
         raise ValueError(f"'{text}' is not valid FEEL: {exc.message}") from exc
 
+
+def placed_reads(model: Any, properties: list[Property]) -> tuple[dict[Any, set[str]], set[str]]:
+    """What the properties read, per element of the model where they read it (by id, in every
+    file that has the id), and what they read at no one element (read everywhere)."""
+    by_id: dict[str, list[Any]] = {}
+    for element in model.elements.values():
+        by_id.setdefault(element.id, []).append(element.key)
+    placed: dict[Any, set[str]] = {}
+    anywhere: set[str] = set()
+    for prop in properties:
+        at, free = prop.placed_reads()
+        anywhere |= free
+        for element, names in at.items():
+            keys = by_id.get(element)
+            if not keys:
+                anywhere |= names
+            for key in keys or ():
+                placed.setdefault(key, set()).update(names)
+    return placed, anywhere
