@@ -30,10 +30,8 @@ class StartReduction:
                  track_reads: set[str]) -> None:
         """``non_interrupting``: message -> id of the event sub-process it starts; ``track_reads``:
         what the tracks beside it (not the event sub-processes) read."""
-        named_messages = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
-                          if pattern is not None for atom in pattern.atoms if atom.kind == "message"}
-        named_elements = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
-                          if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
+        named_messages = set().union(*(p.named("message") for p in properties))
+        named_elements = set().union(*(p.named("element") for p in properties))
         self.reads: dict[str, frozenset[str]] = {}  # message -> what its sub-process reads (eligible ones)
         for message, esp_id in non_interrupting.items():
             esp = next((e for e in model.elements.values() if e.id == esp_id and e.is_event_subprocess), None)
@@ -69,23 +67,13 @@ def _start_effects(model: PathwayModel, start: Key, message: str) -> tuple[set[s
     """What the start does before its first wait: the variables it writes (the message's declared
     payload and every write of the elements it runs straight through), and whether it throws
     anything (a signal, error, escalation or a terminate end) that other tracks may catch."""
-    element = model.elements[start]
-    found = set(model.declared_payloads.get((message, element.id), []))
-    throws = False
-    seen, todo = set(), [start]
-    while todo:
-        key = todo.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        current = model.elements[key]
-        found |= {w.name for w in model.writes.get(key, [])}
-        if current.tag in ("intermediateThrowEvent", "endEvent") and current.event_kind not in (None, "", "none"):
-            throws = True
-        for target in model.succ.get(key, []):
-            if model.elements[target].tag not in _WAITS:
-                todo.append(target)
-    return found, throws
+    prefix = model.reachable([start], lambda key: [t for t in model.succ.get(key, [])
+                                                   if model.elements[t].tag not in _WAITS])
+    writes = set(model.declared_payloads.get((message, model.elements[start].id), []))
+    writes |= {w.name for key in prefix for w in model.writes.get(key, [])}
+    throws = any(model.elements[key].tag in ("intermediateThrowEvent", "endEvent")
+                 and model.elements[key].event_kind not in (None, "", "none") for key in prefix)
+    return writes, throws
 
 
 def _inside_event_subprocess(element) -> bool:

@@ -126,8 +126,7 @@ class Explorer:
         self.property_reads = set().union(*(p.reads for p in properties))
         self.domains.read |= self.property_reads
         # elements the properties name: interrupting one that is open is something a property sees
-        self.watched = {atom.name for p in properties for pattern in (p.trigger, p.target, p.unless, p.since)
-                        if pattern is not None for atom in pattern.atoms if atom.kind == "element"}
+        self.watched = set().union(*(p.named("element") for p in properties))
         # chases nothing reads: out of the state key, and no task of the track they chase
         self.inert = inert_branches(self.model, self.domains.read, self.watched)
         memo = DecisionMemo(bundle.decisions)  # one per exploration: the engine and the state key share it
@@ -186,7 +185,8 @@ class Explorer:
         runtime = self.snapshots.restore(snapshot, first_clock)
         before = task_states(runtime.workflow)
         actions = self._actions(runtime, now, monitor, before, only, node)
-        data = dict(runtime.data)  # what each step writes is told against this
+        # what each step writes is told against this, where a start may wait on it (commute.py)
+        data = dict(runtime.data) if self.reduction.reads else None
         for index, action in enumerate(actions):
             if index == len(actions) - 1:  # the copy the actions were read from serves the last one
                 clock, branch = first_clock, runtime
@@ -201,7 +201,7 @@ class Explorer:
                               f"the engine refused the step: {exc}", child)
                 continue
             self.result.transitions += 1
-            child = Node(step, node, node.depth + 1, changed_names(data, branch.data))
+            child = Node(step, node, node.depth + 1, changed_names(data, branch.data) if data is not None else None)
             self._after_step(child, branch, monitor.copy(), task_states(branch.workflow), before, frontier, seen, clock)
 
     def _after_step(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, after: dict, before: dict,
@@ -431,4 +431,3 @@ class Explorer:
             if e.id == element:
                 return e.file
         return "-"
-

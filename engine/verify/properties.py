@@ -108,6 +108,11 @@ class Property:
     count: tuple[str, int] | None = None
     file: str = ""
 
+    def named(self, kind: str) -> set[str]:
+        """The names its events mention of one kind ("element" ids, "message" names)."""
+        return {atom.name for pattern in (self.trigger, self.target, self.unless, self.since)
+                if pattern is not None for atom in pattern.atoms if atom.kind == kind}
+
     def placed_reads(self) -> tuple[dict[str, set[str]], set[str]]:
         """Where the property reads what it reads: per element id, the names a where-clause on
         that element's events (and the deadline, computed when the trigger fires) reads; and the
