@@ -65,6 +65,7 @@ def test_a_discontinuation_without_its_answer_is_refused_and_changes_nothing(
     complete(svc, pid, "UT3_Workup", crCl=60, eGFR=70, vitD25OH=30, uprightMinutesTolerated=60, age=70,
              lowestTScore=-2.2, fraxMOF=12, fraxHip=1.5)
     complete(svc, pid, "UT4_Prescribe", therapyClass="DENOSUMAB", chosenAgent="denosumab")
+    complete(svc, pid, "UT_FirstPreDoseCheck", eGFR=70, hypocalcemiaUncorrected=False)
     complete(svc, pid, "UT11_FirstDose", doseDate=svc.clock.now().date().isoformat())
     assert "DenosumabDiscontinuationRequested" in svc.pathway(pid)["waitingMessages"]
     before, version = audit_count(session_factory), svc.pathway(pid)["version"]

@@ -601,6 +601,9 @@ DMAB_VARIANTS: dict[str, list[dict[str, Any]]] = {
     "UT12_ExitPlan": [{"therapyClass": "IV_ZOLEDRONATE"}, {"therapyClass": "ORAL_BP"}, {"therapyClass": "DENOSUMAB"}],
     "UT_Withdrawal": [{}, {"discontinuationRequested": True}],
     "UT_CriticalDose": [{}, {"criticalAction": "START_EXIT_PLAN"}],
+    "UT_PreDoseCheck": [{}, {"hypocalcemiaUncorrected": True}],
+    "UT_DoseHeld": [{"doseHeldDecision": "RECHECK"}, {"doseHeldDecision": "START_EXIT_PLAN"}],
+    "UT_FirstDoseHeld": [{"doseHeldDecision": "START_EXIT_PLAN"}],
 }
 # every message the pathway may be waiting for; PatientWithdrew cancels the whole pathway (and the
 # denosumab course with it), RedFlagReported cancels the acute phase only
@@ -611,7 +614,8 @@ DMAB_MESSAGES = ({"name": "DenosumabDiscontinuationRequested", "variables": {"di
 DMAB_ELEMENTS = {"UT11_FirstDose", "UT11_Dose", "UT12_ExitPlan", "UT13_FollowOnZol", "UT_FollowOnOral",
                  "UT_LateDose", "UT_CriticalDose", "UT_FirstDoseLate", "UT_FollowOnLate",
                  "UT_Withdrawal", "UT_WithdrawalExitPlan", "UT_WithdrawalHandover", "UT_ExitLabs", "UT_WdExitLabs",
-                 "UT_FollowOnZolCheck", "UT_FollowOnZolNotGiven"}
+                 "UT_FollowOnZolCheck", "UT_FollowOnZolNotGiven", "UT_FirstPreDoseCheck", "UT_PreDoseCheck",
+                 "UT_FirstDoseHeld", "UT_DoseHeld"}
 DOSES = ("UT11_FirstDose", "UT11_Dose")
 
 
@@ -686,7 +690,7 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
             assert ("UT_WithdrawalExitPlan" in after) == dosed, f"withdrawal exit plan vs doses: {history}"
             assert after[-1] == "UT_WithdrawalHandover", history
             continue
-        if len(history) >= (14 if withdrawn else 9):
+        if len(history) >= (16 if withdrawn else 11):  # a dose is two steps: its check, then the dose
             continue
         key = (tuple(sorted(in_course(probe))), tuple(e for _, e in probe.pending_timers()),
                tuple(probe.waiting_messages()), history.count("UT11_Dose"), "UT12_ExitPlan" in history,

@@ -53,6 +53,13 @@ def test_task_without_an_escalation() -> None:
     assert "no escalation when it is overdue" in report.findings[0].message
 
 
+def test_timer_on_an_enclosing_sub_process_escalates_the_task() -> None:
+    """A late-dose timer on the sub-process around a check and a dose runs while either is open."""
+    report = verify(pathway(routine_chased="scope"), workers=1)
+    assert report.problems == [] and report.findings == []
+    assert report.exhaustive
+
+
 def test_response_property_broken_by_a_late_timer() -> None:
     report = verify({**pathway(review_after="P21D"), "small.safety.yaml": SAFETY}, workers=1)
     assert checks(report) == [("property", "review-after-referral")]
