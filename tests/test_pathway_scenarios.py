@@ -318,6 +318,21 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+def task_answers(task: dict[str, Any], clock: SimulatedClock, extra: dict[str, Any]) -> dict[str, Any]:
+    """A ready task's ``_defaults.yaml`` answers with ``extra`` over them, ``today`` /
+    ``today+P7D`` on the clock's day, validated against its form as the service does: what a
+    test driving the runtime directly (not through a scenario) submits."""
+    from engine.forms import validate_submission
+
+    today = _midnight(clock.now().date())
+    values = {}
+    for key, value in {**DEFAULTS.get(task["elementId"], {}), **extra}.items():
+        if isinstance(value, str) and value.startswith("today"):
+            value = (today if value == "today" else parse_duration(value[6:]).add_to(today, UTC)).date().isoformat()
+        values[key] = value
+    return validate_submission(task["form"], values)
+
+
 def _describe(step: dict[str, Any]) -> str:
     keys = [k for k in ("at", "complete", "message", "cancel", "expect") if k in step]
     return ", ".join(f"{k}={step[k]!r}" if k != "expect" else "expect" for k in keys)
@@ -630,27 +645,15 @@ def test_no_explored_path_ends_denosumab_without_the_exit_plan() -> None:
     - at every explored state before a withdrawal, RedFlagReported is accepted and gives exactly
       one new urgent red-flag assessment without touching the denosumab course.
     """
-    from engine.forms import validate_submission
     from engine.models.bundle import load_bundle
     from engine.runtime import PathwayRuntime
 
     bundle = load_bundle(bundle_files())
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-    def answers(task: dict[str, Any], clock: SimulatedClock, extra: dict[str, Any]) -> dict[str, Any]:
-        raw = {**DEFAULTS.get(task["elementId"], {}), **extra}
-        today = clock.now().date()
-        values = {}
-        for key, value in raw.items():
-            if isinstance(value, str) and value.startswith("today"):
-                value = (_midnight(today) if value == "today" else
-                         parse_duration(value[6:]).add_to(_midnight(today), UTC)).date().isoformat()
-            values[key] = value
-        return validate_submission(task["form"], values)
-
     def complete(rt: PathwayRuntime, element: str, extra: dict[str, Any], clock: SimulatedClock) -> None:
         task = next(t for t in rt.ready_human_tasks() if t["elementId"] == element)
-        rt.complete_task(task["id"], answers(task, clock, extra))
+        rt.complete_task(task["id"], task_answers(task, clock, extra))
 
     clock = SimulatedClock(start)
     rt = PathwayRuntime.start(bundle, clock, {})

@@ -19,7 +19,7 @@ the "Properties" of a form field):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -103,6 +103,13 @@ class Element:
     @property
     def is_event_subprocess(self) -> bool:
         return self.tag == "subProcess" and self.node.get("triggeredByEvent") == "true"
+
+    def enclosing(self) -> Iterator[Element]:
+        """The sub-processes and the process around this element, innermost first."""
+        scope = self.scope
+        while scope is not None:
+            yield scope
+            scope = scope.scope
 
 
 @dataclass

@@ -45,7 +45,8 @@ class StartReduction:
             if throws or writes & track_reads:
                 continue  # the tracks would see it (a signal may cancel them): the start does not commute
             self.reads[message] = frozenset(track.reads)
-        self.in_event_subprocess = {e.id for e in model.elements.values() if _inside_event_subprocess(e)}
+        self.in_event_subprocess = {e.id for e in model.elements.values()
+                                    if any(s.is_event_subprocess for s in e.enclosing())}
 
     def may_wait(self, message: str, kind: str, element: str | None, changed: frozenset[str] | None) -> bool:
         """True when starting the sub-process of ``message`` here is the same as starting it before
@@ -74,12 +75,3 @@ def _start_effects(model: PathwayModel, start: Key, message: str) -> tuple[set[s
     throws = any(model.elements[key].tag in ("intermediateThrowEvent", "endEvent")
                  and model.elements[key].event_kind not in (None, "", "none") for key in prefix)
     return writes, throws
-
-
-def _inside_event_subprocess(element) -> bool:
-    scope = element.scope
-    while scope is not None:
-        if scope.is_event_subprocess:
-            return True
-        scope = scope.scope
-    return False

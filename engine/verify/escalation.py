@@ -1,7 +1,7 @@
 """Every user task has a due date and, when it is overdue, an escalation: a timer boundary event,
-on the task or on a sub-process around it, from which a task is reached. A task the model marks ``escalationExempt`` (with the reason) is
-left out. This is read off the model; the explorer only supplies the path on which the task
-first becomes ready, so a lead sees where it matters."""
+on the task or on a sub-process around it, from which a task is reached. A task the model marks
+``escalationExempt`` (with the reason) is left out. This is read off the model; the explorer only
+supplies the path on which the task first becomes ready, so a lead sees where it matters."""
 
 from __future__ import annotations
 
@@ -28,15 +28,13 @@ def _escalates(model: PathwayModel, task: Element) -> bool:
     """A timer boundary on the task, or on a sub-process around it (that timer runs while the
     task is open, as a check, a held dose and the dose share the late-dose escalation), leads to
     a task."""
-    holder: Element | None = task
-    while holder is not None and holder.tag != "process":
+    for holder in (task, *(s for s in task.enclosing() if s.tag != "process")):
         for boundary in model.boundaries.get(holder.key, []):
             if boundary.event_kind != "timer":
                 continue
             reached = model.reachable([boundary.key], lambda key: model.succ.get(key, []))
             if any(model.elements[key].tag == "userTask" for key in reached if key in model.elements):
                 return True
-        holder = holder.scope
     return False
 
 
