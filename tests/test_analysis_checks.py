@@ -149,6 +149,43 @@ def test_a_declared_input_and_a_gateway_guard_count_as_written() -> None:
     assert [p for p in load_bundle({"check.bpmn": declared.encode()}).warnings if p.is_error] == []
 
 
+def late_review_model(guard: str | None) -> str:
+    """A work-up task, then a decision on its answer; an event sub-process that may start at any
+    time reads the work-up answer, behind ``guard`` on the decision's result (or unguarded)."""
+    workup = task("Workup", field("weight", "long"), "F1", "F2")
+    check = (flow("F12", "G2", "Use", guard) + flow("F13", "G2", "E3")) if guard else flow("F12", "G2", "Use")
+    gateway = ('<bpmn:exclusiveGateway id="G2" default="F13"><bpmn:incoming>F11</bpmn:incoming>'
+               '<bpmn:outgoing>F12</bpmn:outgoing><bpmn:outgoing>F13</bpmn:outgoing></bpmn:exclusiveGateway>'
+               if guard else '<bpmn:exclusiveGateway id="G2"><bpmn:incoming>F11</bpmn:incoming>'
+               '<bpmn:outgoing>F12</bpmn:outgoing></bpmn:exclusiveGateway>')
+    end3 = '<bpmn:endEvent id="E3"><bpmn:incoming>F13</bpmn:incoming></bpmn:endEvent>' if guard else ""
+    return START_FORM + workup + """
+    <bpmn:businessRuleTask id="B" name="Triage" camunda:decisionRef="Triage" camunda:resultVariable="urgency"
+      camunda:mapDecisionResult="singleEntry"><bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>
+    </bpmn:businessRuleTask>""" + task("Wait", field("done", record="t"), "F3", "F4") + """
+    <bpmn:endEvent id="E1"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:subProcess id="Late" triggeredByEvent="true">
+      <bpmn:startEvent id="LS" isInterrupting="false"><bpmn:outgoing>F11</bpmn:outgoing>
+        <bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>
+      </bpmn:startEvent>""" + gateway + task("Use", field("ok", record="t"), "F12", "F14",
+                                             due="${now() + duration(&#34;P1D&#34;) * weight}") + end3 + """
+      <bpmn:endEvent id="E2"><bpmn:incoming>F14</bpmn:incoming></bpmn:endEvent>
+      """ + flow("F11", "LS", "G2") + check + flow("F14", "Use", "E2") + """
+    </bpmn:subProcess>""" + flow("F1", "S", "Workup") + flow("F2", "Workup", "B") + flow("F3", "B", "Wait") \
+        + flow("F4", "Wait", "E1")
+
+
+def test_a_guard_on_a_result_vouches_for_what_its_writers_had_read() -> None:
+    """An event sub-process may start before the work-up: reading its answer there is refused,
+    unless a guard lets through only paths on which the decision after the work-up has run."""
+    unguarded = findings(late_review_model(None))
+    assert any("'weight', which is not written on every path" in m for m in on(unguarded, "Use"))
+    guarded = findings(late_review_model("${urgency != null}"))
+    assert on(guarded, "Use") == []
+    # a guard on a name the work-up does not precede vouches for nothing more than that name
+    assert any("'weight'" in m for m in on(findings(late_review_model("${neuroDeficit != null}")), "Use"))
+
+
 # -- values ----------------------------------------------------------------------------------------
 def test_comparing_with_a_value_the_output_never_has_is_refused() -> None:
     broken = findings(triage_model('${urgency = "URGENT"}'))

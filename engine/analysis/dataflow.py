@@ -10,7 +10,11 @@ activities, boundary events and event sub-processes:
 - a sub-process or call activity passes on what every normal end of its body has; a boundary
   event fires while its activity runs, so it only has what reached the activity;
 - an event sub-process may start at any time: it is certain only of what its scope had on entry,
-  and may see anything written anywhere in that scope.
+  and may see anything written anywhere in that scope;
+- a condition that needs a name set (``riskResult != null``) lets through only paths on which one
+  of that name's writers has run, so what every such writer was certain of holds there too
+  (variables are never unset, so what held then still holds): a late event sub-process can guard
+  on a decision's result and then read what that decision's inputs were.
 """
 
 from __future__ import annotations
@@ -44,6 +48,12 @@ class Dataflow:
             if element.tag in ("intermediateThrowEvent", "endEvent") and element.signal:
                 self._throws.setdefault(element.signal, []).append(element)
         self._scope_writes = {e.key: self._writes_within(e) for e in self.nodes if e.tag in ("process", "subProcess")}
+        self._writers: dict[str, list[Element]] = {}  # name -> every element that may write it
+        for key, writes in model.writes.items():
+            element = model.elements.get(key)
+            if element is not None and element.tag != "sequenceFlow":
+                for write in writes:
+                    self._writers.setdefault(write.name, []).append(element)
         self._solve()
 
     # -- results -------------------------------------------------------------------------------
@@ -154,7 +164,8 @@ class Dataflow:
                 continue
             must, may = self._out(source)
             implied = frozenset(model.implied.get(flow, ()))
-            outs.append((None if must is None else must | implied, may | implied))
+            after = self._after_writers(implied) if implied else frozenset()
+            outs.append((None if must is None or after is None else must | implied | after, may | implied))
         known = [m for m, _ in outs if m is not None]
         may = frozenset().union(*(m for _, m in outs))
         if not known:
@@ -162,6 +173,21 @@ class Dataflow:
         if element.tag == "parallelGateway" and len(preds) > 1:
             return frozenset().union(*known), may
         return frozenset.intersection(*known), may
+
+    def _after_writers(self, names: frozenset[str]) -> frozenset[str] | None:
+        """What is certain once each of ``names`` is set: what every one of its writers had after
+        running. Like every other fact here this is a greatest fixpoint: a writer no path reaches
+        (yet) is left out, as it never runs, and while none is reached the guarded flow is not
+        either (None); a name nothing writes adds nothing."""
+        found: set[str] = set()
+        for name in names:
+            writers = self._writers.get(name, [])
+            musts = [m for m in (self._out(w)[0] for w in writers) if m is not None]
+            if writers and not musts:
+                return None
+            if musts:
+                found |= frozenset.intersection(*musts)
+        return frozenset(found)
 
     def _before_throws(self, esp: Element) -> frozenset[str] | None:
         """For an event sub-process started by a signal: what is written on every path to every
