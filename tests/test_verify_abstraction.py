@@ -155,3 +155,52 @@ def test_an_event_subprocess_start_waits_only_where_it_commutes_with_the_step_be
     assert not reduction.may_wait("NewFragilityFracture", "time", None, frozenset())
     assert not reduction.may_wait("NewFragilityFracture", "complete", "UT_NewFxScreen", frozenset())
     assert not reduction.may_wait("RedFlagReported", "complete", "UT4_Prescribe", frozenset())
+
+
+SHARED_CALL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="main" isExecutable="true">
+    <bpmn:startEvent id="S"><bpmn:extensionElements><camunda:formData>
+      <camunda:formField id="x" type="long"><camunda:validation><camunda:constraint name="required" />
+      </camunda:validation></camunda:formField></camunda:formData></bpmn:extensionElements></bpmn:startEvent>
+    <bpmn:callActivity id="C1" calledElement="shared" />
+    <bpmn:userTask id="R" camunda:candidateGroups="clinician" camunda:dueDate="${now() + duration(&#34;P1D&#34;) * x}" />
+    <bpmn:userTask id="A" camunda:candidateGroups="clinician" camunda:dueDate="P1D"><bpmn:extensionElements>
+      <camunda:formData><camunda:formField id="x" type="long"><camunda:validation>
+      <camunda:constraint name="required" /></camunda:validation></camunda:formField></camunda:formData>
+    </bpmn:extensionElements></bpmn:userTask>
+    <bpmn:userTask id="B" camunda:candidateGroups="clinician" camunda:dueDate="P1D" />
+    <bpmn:callActivity id="C2" calledElement="shared" />
+    <bpmn:endEvent id="E" />
+    <bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="C1" />
+    <bpmn:sequenceFlow id="f2" sourceRef="C1" targetRef="R" />
+    <bpmn:sequenceFlow id="f3" sourceRef="R" targetRef="A" />
+    <bpmn:sequenceFlow id="f4" sourceRef="A" targetRef="B" />
+    <bpmn:sequenceFlow id="f5" sourceRef="B" targetRef="C2" />
+    <bpmn:sequenceFlow id="f6" sourceRef="C2" targetRef="E" />
+  </bpmn:process>
+  <bpmn:process id="shared" isExecutable="true">
+    <bpmn:startEvent id="QS" /><bpmn:endEvent id="QE" />
+    <bpmn:sequenceFlow id="q1" sourceRef="QS" targetRef="QE" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_process_called_twice_returns_only_to_its_own_caller() -> None:
+    """Liveness through a process called from two places: once past the second call nothing reads
+    x, though the first call's continuation (R's due date) does; a walk that left the shared body
+    to every caller's continuation would keep x apart for nothing."""
+    from engine.verify.liveness import Liveness
+
+    model = load_bundle({"shared.bpmn": SHARED_CALL.encode()}, lint=False).model
+    live = Liveness(model)
+
+    def at(element):
+        return live.live(next(e.key for e in model.elements.values() if e.id == element))
+
+    assert "x" in at("C1") and "x" in at("R")
+    assert "x" not in at("B") and "x" not in at("C2")
+    # inside the shared body, where a patient of either caller may stand, both continuations count
+    assert "x" in at("QE")

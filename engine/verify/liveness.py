@@ -8,8 +8,12 @@ certain (a required answer, a decision result, a declared payload).
 
 The graph follows sequence flows, boundary events, sub-process and called-process bodies, the
 continuation after a finished scope, error and escalation catchers, and the event sub-processes
-of every enclosing scope (which may start at any time). A thrown signal leads nowhere here: its
-catchers only matter while they wait, and then they are active elements of the state themselves.
+of every enclosing scope (which may start at any time). A process called from several places is
+walked once per caller from that caller, returning only to that caller's continuation (a path
+that enters from one caller and leaves to another's continuation is never taken); its own
+elements, where a patient may wait, keep every caller's continuation. A thrown signal leads
+nowhere here: its catchers only matter while they wait, and then they are active elements of the
+state themselves.
 A business rule task reads its decision's inputs and, as ``DECISION + id``, the decision itself.
 """
 
@@ -38,6 +42,7 @@ class Liveness:
         self.interrupting = interrupting
         self.edges: dict[Node, set[Node]] = {}
         self.side: dict[Node, set[Node]] = {}  # boundary events and event sub-processes: before any write
+        self.origin: dict[Node, Key] = {}  # a called body's element, walked for one caller -> the element
         self._build()
         self.nodes: set[Node] = (set(self.edges) | set(self.side)
                                  | {t for edges in (self.edges, self.side) for targets in edges.values() for t in targets})
@@ -57,14 +62,22 @@ class Liveness:
             key: {w.name for w in writes if w.definite} for key, writes in model.writes.items()}
         for catch, names in self._signal_kills().items():
             self.kills.setdefault(catch, set()).update(names)
+        for copy, key in self.origin.items():
+            for table in (reads, direct, self.kills):
+                if key in table:
+                    table[copy] = table[key]
         self.by_id: dict[tuple[str, str], Key] = {(e.file, e.id): e.key for e in model.elements.values()}
         self._live = self._solve(reads)
         self._live_direct = self._solve(direct)
         self._writes = {key: frozenset(w.name for w in found) for key, found in model.writes.items()}
-        self._callers: dict[str, set[Key]] = {}
+        self._callers: dict[str, set[Node]] = {}
         for element in model.elements.values():
             if element.tag == "businessRuleTask" and element.attr("decisionRef"):
                 self._callers.setdefault(element.attr("decisionRef"), set()).add(element.key)
+        for copy, key in self.origin.items():
+            element = model.elements[key]
+            if element.tag == "businessRuleTask" and element.attr("decisionRef"):
+                self._callers[element.attr("decisionRef")].add(copy)
         self._before: dict[str, dict[Node, frozenset[str]]] = {}
         self._live_for: dict[str, dict[Node, frozenset[str]]] = {}
 
@@ -229,6 +242,44 @@ class Liveness:
                 for host in hosts:
                     for target in model.succ.get(host.key, []):
                         self._edge(element.key, target)
+        for calls in callers.values():
+            if len(calls) > 1:
+                self._walk_per_caller(model.called(calls[0]), calls)
+
+    def _walk_per_caller(self, called: Element, calls: list[Element]) -> None:
+        """Give each call its own copy of the called body, entered from the call and left to the
+        call's own continuation; the call no longer enters the shared body."""
+        model = self.model
+        body: set[Node] = set()
+        scopes = [called]
+        while scopes:
+            scope = scopes.pop()
+            body.add(("scope", scope.file, scope.id))
+            for child in model.children(scope):
+                body.add(child.key)
+                if child.tag in ("subProcess", "transaction"):
+                    scopes.append(child)
+        body = {n for n in body if not (len(n) == 2 and model.elements[n].tag == "sequenceFlow")}
+        starts = [c.key for c in model.children(called) if c.tag == "startEvent"]
+        continuations = {t for call in calls for t in model.succ.get(call.key, [])}
+        for call in calls:
+            own = set(model.succ.get(call.key, []))
+
+            def copy(node: Node, call: Element = call) -> Node:
+                return ("via", call.key, node)
+
+            for node in body:
+                if len(node) == 2:  # an element (not a scope's event sub-process entry)
+                    self.origin[copy(node)] = node
+                for table, add in ((self.edges, self._edge), (self.side, self._side)):
+                    for target in table.get(node, set()):
+                        if target in body:
+                            add(copy(node), copy(target))
+                        elif target not in continuations or target in own:
+                            add(copy(node), target)
+            self.edges[call.key] = {t for t in self.edges.get(call.key, set()) if t not in starts}
+            for start in starts:
+                self._edge(call.key, copy(start))
 
 
 def _written_before(model: PathwayModel, target: Element) -> set[str]:
