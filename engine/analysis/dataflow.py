@@ -38,22 +38,13 @@ class Dataflow:
         self.nodes = [e for e in model.elements.values() if e.tag != "sequenceFlow"]
         self.must_in: dict[Key, frozenset[str] | None] = {e.key: None for e in self.nodes}
         self.may_in: dict[Key, frozenset[str]] = {e.key: frozenset() for e in self.nodes}
-        self.callers: dict[str, list[Element]] = {}
-        for element in self.nodes:
-            if element.tag == "callActivity" and model.called(element) is not None:
-                self.callers.setdefault(model.called(element).id, []).append(element)
+        self.callers = model.callers
         self._main_ends: dict[Key, list[Element]] = {}
         self._throws: dict[str, list[Element]] = {}  # signal -> the events that throw it
         for element in self.nodes:
             if element.tag in ("intermediateThrowEvent", "endEvent") and element.signal:
                 self._throws.setdefault(element.signal, []).append(element)
         self._scope_writes = {e.key: self._writes_within(e) for e in self.nodes if e.tag in ("process", "subProcess")}
-        self._writers: dict[str, list[Element]] = {}  # name -> every element that may write it
-        for key, writes in model.writes.items():
-            element = model.elements.get(key)
-            if element is not None and element.tag != "sequenceFlow":
-                for write in writes:
-                    self._writers.setdefault(write.name, []).append(element)
         self._solve()
 
     # -- results -------------------------------------------------------------------------------
@@ -181,8 +172,8 @@ class Dataflow:
         either (None); a name nothing writes adds nothing."""
         found: set[str] = set()
         for name in names:
-            writers = self._writers.get(name, [])
-            musts = [m for m in (self._out(w)[0] for w in writers) if m is not None]
+            writers = self.model.writers_of(name)
+            musts = [m for m in (self._out(w.element)[0] for w in writers) if m is not None]
             if writers and not musts:
                 return None
             if musts:

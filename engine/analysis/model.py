@@ -333,7 +333,23 @@ class PathwayModel:
         return [w for writes in self.writes.values() for w in writes]
 
     def writers_of(self, name: str) -> list[Write]:
-        return [w for w in self.all_writes() if w.name == name]
+        return self._writes_by_name.get(name, [])
+
+    @cached_property
+    def _writes_by_name(self) -> dict[str, list[Write]]:
+        found: dict[str, list[Write]] = {}
+        for write in self.all_writes():
+            found.setdefault(write.name, []).append(write)
+        return found
+
+    @cached_property
+    def callers(self) -> dict[str, list[Element]]:
+        """Called process id -> the call activities that call it."""
+        found: dict[str, list[Element]] = {}
+        for element in self.elements.values():
+            if element.tag == "callActivity" and self.called(element) is not None:
+                found.setdefault(self.called(element).id, []).append(element)
+        return found
 
     @cached_property
     def declared_payloads(self) -> dict[tuple[str, str], list[str]]:

@@ -70,14 +70,11 @@ class Liveness:
         self._live = self._solve(reads)
         self._live_direct = self._solve(direct)
         self._writes = {key: frozenset(w.name for w in found) for key, found in model.writes.items()}
-        self._callers: dict[str, set[Node]] = {}
-        for element in model.elements.values():
-            if element.tag == "businessRuleTask" and element.attr("decisionRef"):
-                self._callers.setdefault(element.attr("decisionRef"), set()).add(element.key)
-        for copy, key in self.origin.items():
+        self._callers: dict[str, set[Node]] = {}  # decision -> the business rule tasks (and their copies)
+        for node, key in [*((k, k) for k in model.elements), *self.origin.items()]:
             element = model.elements[key]
             if element.tag == "businessRuleTask" and element.attr("decisionRef"):
-                self._callers[element.attr("decisionRef")].add(copy)
+                self._callers.setdefault(element.attr("decisionRef"), set()).add(node)
         self._before: dict[str, dict[Node, frozenset[str]]] = {}
         self._live_for: dict[str, dict[Node, frozenset[str]]] = {}
 
@@ -195,10 +192,7 @@ class Liveness:
 
     def _build(self) -> None:
         model = self.model
-        callers: dict[str, list[Element]] = {}
-        for element in model.elements.values():
-            if element.tag == "callActivity" and model.called(element) is not None:
-                callers.setdefault(model.called(element).id, []).append(element)
+        callers = model.callers
         catchers: dict[tuple[str, str], list[Key]] = {}
         for element in model.elements.values():
             kind = element.event_kind
@@ -259,7 +253,6 @@ class Liveness:
                 body.add(child.key)
                 if child.tag in ("subProcess", "transaction"):
                     scopes.append(child)
-        body = {n for n in body if not (len(n) == 2 and model.elements[n].tag == "sequenceFlow")}
         starts = [c.key for c in model.children(called) if c.tag == "startEvent"]
         continuations = {t for call in calls for t in model.succ.get(call.key, [])}
         for call in calls:
