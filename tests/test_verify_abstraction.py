@@ -40,6 +40,38 @@ def test_rule_mask_keeps_which_rules_known_values_leave_in_play() -> None:
         rule_mask(decisions, "Plan", {"age": 50, "confirmed": True}, set(), None)
 
 
+def test_rows_that_leave_the_same_choice_in_play_merge_whichever_row_it_is() -> None:
+    # a second "special" row for ages 61..80: an age of 70 and one of 90 strike out different
+    # rows, yet each leaves one choice in play ("special" if confirmed): the same future
+    files = pathway()
+    second = ('<rule id="Rule_special_younger"><inputEntry id="UT_y1"><text>[61..80]</text></inputEntry>'
+              '<inputEntry id="UT_y2"><text>true</text></inputEntry>'
+              '<outputEntry id="LE_y"><text>"special"</text></outputEntry></rule>\n      <rule id="Rule_usual">')
+    files["plan.dmn"] = files["plan.dmn"].decode().replace('<rule id="Rule_usual">', second, 1).encode()
+    decisions = load_bundle(files).decisions
+
+    def mask(age):
+        return rule_mask(decisions, "Plan", {"age": age}, {"confirmed"}, None)
+
+    assert mask(70) == mask(90)
+    assert mask(70) != mask(40)  # no "special" row is left for 40
+    assert decisions.evaluate("Plan", {"age": 70, "confirmed": True}).value == "special"
+    assert decisions.evaluate("Plan", {"age": 40, "confirmed": True}).value == "usual"
+
+
+def test_a_column_that_adds_an_answer_to_come_to_a_known_value_keeps_the_known_value() -> None:
+    # "age + extra > 80": with extra still to come, an age of 81 and one of 50 can decide apart
+    files = pathway()
+    files["plan.dmn"] = files["plan.dmn"].decode().replace("<text>age</text>", "<text>age + extra</text>").encode()
+    decisions = load_bundle(files, lint=False).decisions  # the table alone: nothing in this pathway writes extra
+
+    def mask(age):
+        return rule_mask(decisions, "Plan", {"age": age}, {"extra", "confirmed"}, None)
+
+    assert mask(81) != mask(50)
+    assert mask(50) == mask(50)
+
+
 def test_decision_memo_answers_as_the_registry_does_per_input_and_per_day_when_the_clock_is_read() -> None:
     from datetime import UTC, date, datetime, timedelta
 

@@ -3,9 +3,11 @@
 When a decision still to run will combine values the patient has now (an intake answer) with
 answers still to come, the state key cannot keep "what it decides": it is not decided yet. It can
 keep, instead, *which rules the values known now leave in play*: a rule one of whose known columns
-fails can never match, whatever comes later. Two states that leave the same rules in play (and the
-same known values wherever an output or a literal expression computes with them) decide the same
-for every later answer. Required decisions are decided now when their inputs are all known, else
+fails can never match, whatever comes later. A rule in play is kept by content (what it still
+tests, what it outputs), not by row, so tables whose known values strike out different rows but
+leave the same choices merge. Two states that leave the same rules in play (and the same known
+values wherever an output, a cell or an input expression combines them with an answer to come, or
+a literal expression computes with them) decide the same for every later answer. Required decisions are decided now when their inputs are all known, else
 summarised the same way; a cell that reads an answer still to come counts as possibly matching.
 """
 
@@ -68,33 +70,53 @@ def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any],
         names = table.expression.names() - pending
         return ("literal", tuple(parts), _values(context, names))
     columns: list[tuple[int, Any, Mapping[str, Any]]] = []
+    waiting: list[int] = []  # columns whose value waits for an answer still to come
+    mixed: list[tuple[int, tuple]] = []
     for index, clause in enumerate(table.inputs):
         if clause.expression.names() & pending:
-            continue  # this column waits for an answer still to come
+            waiting.append(index)
+            # what it combines with the answer to come is known now, and tells states apart
+            mixed.append((index, _values(context, clause.expression.names() - pending)))
+            continue
         try:
             value = coerce(clause.expression.evaluate(context, clock=clock), clause.type_ref)
         except Exception as exc:  # noqa: BLE001
             return ("error", type(exc).__name__)
         columns.append((index, value, ChainMap({clause.input_variable: value}, context)))
-    mask = []
+    in_play = []
     read_by_cells: set[str] = set()
     for rule in table.rules:
         alive = True
+        open_cells: dict[int, Any] = {index: _open_cell(rule.inputs[index], context, pending) for index in waiting}
         for index, value, cell in columns:
             tests = rule.inputs[index].tests
-            if tests is None or tests.names() & pending:
-                continue  # a test that reads an answer still to come can go either way
+            if tests is None:
+                continue
+            if tests.names() & pending:
+                # it can go either way: it tests this known value against an answer to come
+                open_cells[index] = (rule.inputs[index].text, freeze(value),
+                                     _values(context, tests.names() - pending))
+                continue
             try:
                 if not tests.matches(value, context=cell, clock=clock):
                     alive = False
                     break
             except Exception as exc:  # noqa: BLE001
                 return ("error", type(exc).__name__)
-        mask.append(alive)
         if alive:
+            # a rule in play is kept as what it still tests and what it gives, not as its row: two
+            # tables of known values that leave the same tests and outputs decide the same
+            in_play.append((tuple(sorted(open_cells.items())), tuple(e.text for e in rule.outputs)))
             read_by_cells |= {n for e in rule.outputs if e.expression is not None for n in e.expression.names()}
     # outputs computed from known values (e.g. the first agent not excluded) keep those values
-    return ("table", tuple(parts), tuple(mask), _values(context, read_by_cells - pending))
+    return ("table", table.hit_policy, table.aggregation, tuple(parts), tuple(mixed), tuple(in_play),
+            _values(context, read_by_cells - pending))
+
+
+def _open_cell(entry: Any, context: Mapping[str, Any], pending: set[str]) -> Any:
+    """A cell on a column still to come: its text, with the known values its test compares with."""
+    names = entry.tests.names() - pending if entry.tests is not None else set()
+    return (entry.text, _values(context, names)) if names else entry.text
 
 
 def _values(context: Mapping[str, Any], names: set[str]) -> tuple:
