@@ -7,8 +7,9 @@ fails can never match, whatever comes later. A rule in play is kept by content (
 tests, what it outputs), not by row, so tables whose known values strike out different rows but
 leave the same choices merge. Two states that leave the same rules in play (and the same known
 values wherever an output, a cell or an input expression combines them with an answer to come, or
-a literal expression computes with them) decide the same for every later answer. Required decisions are decided now when their inputs are all known, else
-summarised the same way; a cell that reads an answer still to come counts as possibly matching.
+a literal expression computes with them) decide the same for every later answer. Required
+decisions are decided now when their inputs are all known, else summarised the same way; a cell
+that reads an answer still to come counts as possibly matching.
 """
 
 from __future__ import annotations
@@ -70,13 +71,11 @@ def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any],
         names = table.expression.names() - pending
         return ("literal", tuple(parts), _values(context, names))
     columns: list[tuple[int, Any, Mapping[str, Any]]] = []
-    waiting: list[int] = []  # columns whose value waits for an answer still to come
-    mixed: list[tuple[int, tuple]] = []
+    waiting: list[tuple[int, tuple]] = []  # columns whose value waits for an answer still to come
     for index, clause in enumerate(table.inputs):
         if clause.expression.names() & pending:
-            waiting.append(index)
-            # what it combines with the answer to come is known now, and tells states apart
-            mixed.append((index, _values(context, clause.expression.names() - pending)))
+            # with what it combines with that answer, which is known now and tells states apart
+            waiting.append((index, _values(context, clause.expression.names() - pending)))
             continue
         try:
             value = coerce(clause.expression.evaluate(context, clock=clock), clause.type_ref)
@@ -87,7 +86,7 @@ def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any],
     read_by_cells: set[str] = set()
     for rule in table.rules:
         alive = True
-        open_cells: dict[int, Any] = {index: _open_cell(rule.inputs[index], context, pending) for index in waiting}
+        open_cells: dict[int, Any] = {index: _open_cell(rule.inputs[index], context, pending) for index, _ in waiting}
         for index, value, cell in columns:
             tests = rule.inputs[index].tests
             if tests is None:
@@ -109,7 +108,7 @@ def _mask(registry: DecisionRegistry, decision: Decision, known: dict[str, Any],
             in_play.append((tuple(sorted(open_cells.items())), tuple(e.text for e in rule.outputs)))
             read_by_cells |= {n for e in rule.outputs if e.expression is not None for n in e.expression.names()}
     # outputs computed from known values (e.g. the first agent not excluded) keep those values
-    return ("table", table.hit_policy, table.aggregation, tuple(parts), tuple(mixed), tuple(in_play),
+    return ("table", table.hit_policy, table.aggregation, tuple(parts), tuple(waiting), tuple(in_play),
             _values(context, read_by_cells - pending))
 
 
