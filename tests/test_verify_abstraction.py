@@ -236,3 +236,60 @@ def test_a_process_called_twice_returns_only_to_its_own_caller() -> None:
     assert "x" not in at("B") and "x" not in at("C2")
     # inside the shared body, where a patient of either caller may stand, both continuations count
     assert "x" in at("QE")
+
+
+def test_a_time_since_decision_still_to_come_keeps_the_date_distance_not_todays_answer() -> None:
+    """Weeks since enrolment, read five weeks after the patient is ready: asked again a week
+    later, "under 7 weeks" today either way, yet only the third visit ends late. Kept as today's
+    answer (or as "a date before today"), the third visit merged into the second and the late
+    end was never reached."""
+    from clock_distance import weeks_since
+
+    report = verify(weeks_since(), workers=1)
+    assert report.exhaustive
+    [hole] = report.findings
+    assert (hole.check, hole.element) == ("endpoint", "E_Late")
+    answers = [step.values["ready"] for step in hole.trail if step.kind == "complete"]
+    assert answers[-1] is True and answers.count(False) >= 2  # ready only from the third visit
+    waited = hole.trail[-1].at - hole.trail[0].at
+    assert waited.days >= 49
+
+
+def test_pending_timers_are_kept_by_how_far_off_they_are_not_only_their_order() -> None:
+    """The same timers pending in the same order at days 7 and 14 (the 12-hour close, the chase,
+    the three-week deadline): only at day 14 does the 8-day wait after "ready" outlast the
+    deadline. Keyed by the order alone, day 14 merged into day 7 and the timeout was never
+    reached."""
+    from clock_distance import deadline
+
+    report = verify(deadline(), workers=1)
+    assert report.exhaustive
+    [hole] = report.findings
+    assert (hole.check, hole.element) == ("endpoint", "E_Timeout")
+    assert (hole.trail[-1].at - hole.trail[0].at).days == 21
+
+
+def test_a_date_only_time_since_decisions_read_is_kept_up_to_their_last_threshold() -> None:
+    """Past the last crossing every threshold is behind it for good: 60 and 600 days merge, 30
+    and 40 do not (the 7-week line is still ahead of one of them, and both can still cross it)."""
+    from datetime import UTC, datetime, timedelta
+
+    from clock_distance import weeks_since
+
+    from engine.clock import SimulatedClock
+    from engine.verify.domains import Domains
+    from engine.verify.statekey import StateKeys
+
+    bundle = load_bundle(weeks_since())
+    domains = Domains(bundle.model)
+    assert domains.date_caps == {"enrolledOn": 50}
+    keys = StateKeys(bundle, domains, None)
+    clock = SimulatedClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    wait = next(key for key, e in bundle.model.elements.items() if e.id == "T_Wait")
+
+    def key(days_ago):
+        variables = {"enrolledOn": clock.today() - timedelta(days=days_ago)}
+        return keys._project(keys.track_liveness, [(wait, False)], variables, None, clock)
+
+    assert key(60) == key(600)
+    assert key(30) != key(40) and key(49) != key(50)

@@ -3,7 +3,7 @@ before_fixes``) is reported with each hole of the issue, each dynamic one with a
 the scenario runner replays; the misspelt-name edit and a payload-less message are refused with
 the element named; one broken DMN cell is one finding, not a cascade.
 
-The exploration here is bounded (the acute track group, 4000 states, six months), enough for the
+The exploration here is bounded (the acute track group, 6000 states, six months), enough for the
 shortest paths to these holes; ``bench/bench_verify.py`` runs the whole pathway."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ BEFORE = ROOT / "tests" / "fixtures" / "verify" / "before_fixes"
 
 @pytest.fixture(scope="module")
 def report() -> Report:
-    options = Options(horizon=parse_duration("P6M"), max_states=4000)
+    options = Options(horizon=parse_duration("P6M"), max_states=6000)
     return verify(collect_files([BEFORE]), options, workers=1, tracks=["GM_Triage"])
 
 

@@ -68,7 +68,8 @@ class Domains:
                     self.numbers.setdefault(name, set()).add(value)
                 elif value is not None:
                     self.literals.setdefault(name, set()).add(value)
-        self._derived = self._derived_dates()
+        self._derived, crossed_by = self._derived_dates()
+        self.date_caps = self._date_caps(crossed_by)
         # names a decision input combines: answered together, all their combinations are tried
         self.together = sorted({group for read in model.reads for group in read.together}, key=sorted)
 
@@ -165,10 +166,12 @@ class Domains:
         return sorted((v for v in self.literals.get(name, set()) if isinstance(v, str | Decimal)), key=str)
 
     # -- dates read through "days/months since" decisions ----------------------------------------
-    def _derived_dates(self) -> dict[str, set[int]]:
+    def _derived_dates(self) -> tuple[dict[str, set[int]], dict[str, set[str]]]:
         """For each date name: day offsets where a literal decision reading it and today() crosses a
-        threshold some table tests (one day before, at and after each crossing)."""
+        threshold some table tests (one day before, at and after each crossing); and the decisions
+        whose crossings those are."""
         found: dict[str, set[int]] = {}
+        crossed_by: dict[str, set[str]] = {}
         for decision in self.model.decisions.decisions():
             logic = decision.logic
             if not isinstance(logic, LiteralExpression) or "today" not in logic.text:
@@ -181,7 +184,26 @@ class Domains:
                     crossing = _crossing(decision, name, threshold)
                     if crossing is not None:
                         found.setdefault(name, set()).update({crossing - 1, crossing, crossing + 1})
-        return found
+                        crossed_by.setdefault(name, set()).add(decision.id)
+        return found, crossed_by
+
+    def _date_caps(self, crossed_by: dict[str, set[str]]) -> dict[str, int]:
+        """Dates read only by "time since" decisions whose every threshold is known: the number of
+        days past which the date is beyond every crossing, so that any older date decides the same
+        now and at any later instant (the time since only grows). A date anything else reads (a
+        timer, a condition, another decision) keeps its exact distance."""
+        readers: dict[str, set[str | None]] = {}
+        for read in self.model.reads:
+            if read.what in _NO_CONTROL:
+                continue  # a due or follow-up date is shown, never branched on
+            decision = read.element.attr("decisionRef") if read.element.tag == "businessRuleTask" else None
+            for path in read.paths:
+                readers.setdefault(path[0], set()).add(decision)
+        return {name: max(self._derived[name]) for name, deciders in crossed_by.items()
+                if readers.get(name, set()) <= deciders}
+
+
+_NO_CONTROL = ("camunda:dueDate", "camunda:followUpDate")
 
 
 def freeze(value: Any) -> Any:

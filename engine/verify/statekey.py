@@ -1,11 +1,11 @@
 """When two explored states are the same: control position plus what later reads can tell apart.
 
 A state is keyed by the active elements of the group's tracks; the live variables, each as the
-comparisons the model makes on it (:meth:`.domains.Domains.abstract`), except where a decision
-still to run summarises them better: by what it would decide, when nothing may write its inputs
-before it runs, else by the rules today's values leave in play (:mod:`.rulemask`); the order in
-which the group's timers and the property deadlines fall (not their distances); and which
-precedence properties have seen their required event. Two paths that reach one key have the same
+comparisons the model makes on it (:meth:`.domains.Domains.abstract`) and dates as their
+distance from today, except where a decision still to run (and not reading the clock) summarises
+them better: by what it would decide, when nothing may write its inputs before it runs, else by
+the rules today's values leave in play (:mod:`.rulemask`); how far off each of the group's timers
+and each property deadline is; and which precedence properties have seen their required event. Two paths that reach one key have the same
 future as far as any check can see.
 """
 
@@ -77,12 +77,14 @@ class StateKeys:
             if model_key is not None and not self._container(model_key, view.state):
                 positions.append((model_key, False))
         data = self._project(self.track_liveness, positions, runtime.data, None, runtime.clock)
-        # time: the order of what is due (timers, property deadlines), not the distances
-        due = [(when, element) for when, element in runtime.pending_timers() if self.ids is None or element in self.ids]
-        due += [(when, f"deadline:{prop}") for prop, when in monitor.pending.items()]
-        order = tuple(tuple(sorted(e for w, e in due if w == when)) for when in sorted({w for w, _ in due}))
+        # time: how long until each thing is due (timers, property deadlines). Their order alone
+        # is not enough: a timer set later, at a fixed distance from its own start, falls before
+        # or after one already pending according to how far off that one is.
+        due = [(when - now, element) for when, element in runtime.pending_timers()
+               if self.ids is None or element in self.ids]
+        due += [(when - now, f"deadline:{prop}") for prop, when in monitor.pending.items()]
         seen = tuple(sorted(k for k, v in monitor.seen.items() if v))
-        return tuple(sorted(control)), data, order, seen
+        return tuple(sorted(control)), data, tuple(sorted(due)), seen
 
     def _container(self, key: Any, state: TaskState) -> bool:
         """A started sub-process or call: what runs inside it is an active position itself, and
@@ -118,6 +120,11 @@ class StateKeys:
         for name, decision, inputs, reaching, changing in decisions:
             if inputs <= raw:
                 continue
+            if self.memo.instant(decision, clock) is not None:
+                # it reads the clock when it runs, later: what it decides today says nothing of
+                # then. Its inputs are kept as they are, dates as their distance from today.
+                raw |= reaching
+                continue
             fixed = reaching - changing
             if fixed == inputs:
                 folded |= inputs
@@ -145,7 +152,13 @@ class StateKeys:
             if name.startswith(DECISION) or name not in variables or (only is not None and name not in only):
                 continue
             if name in raw or name not in folded:
-                data.append((name, abstract(self.domains.abstract(name, variables[name]), today, now)))
+                value = variables[name]
+                cap = self.domains.date_caps.get(name)
+                if cap is not None and isinstance(value, date) and not isinstance(value, datetime) \
+                        and (today - value).days > cap:
+                    data.append((name, ("day", -cap - 1)))  # past every threshold read on it, for good
+                else:
+                    data.append((name, abstract(self.domains.abstract(name, value), today, now)))
         return tuple(data)
 
     def _fixed_mask(self, decision: str, inputs: set[str], fixed: set[str], variables: dict[str, Any],
@@ -277,12 +290,14 @@ class StateKeys:
 
 
 def abstract(value: Any, today: date, now: datetime) -> Any:
-    """A value as the state key sees it: dates only as before, on or after today (the order of
-    events matters, not their distance), numbers as decimals, records and lists item by item."""
+    """A value as the state key sees it: dates and instants as their distance from today and
+    now, numbers as decimals, records and lists item by item. Distance, not just order: a date a
+    "time since" decision or a timer will read later is read at a later instant, where two dates
+    on one side of a threshold today may fall on either side of it."""
     if isinstance(value, datetime):
-        return ("at", (value > now) - (value < now))
+        return ("at", value - now)
     if isinstance(value, date):
-        return ("day", (value > today) - (value < today))
+        return ("day", (value - today).days)
     if isinstance(value, dict):
         return tuple(sorted((k, abstract(v, today, now)) for k, v in value.items()))
     if isinstance(value, list | tuple):
