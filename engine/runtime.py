@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -218,6 +219,15 @@ class PathwayRuntime:
                         catchers.add((start.event_definition.name, start.bpmn_id))
         return catchers
 
+    def signal_starts(self) -> set[tuple[str, str]]:
+        """(signal name, start event id) of every top-level event sub-process a signal would start now."""
+        if self.workflow.is_completed() or self._interrupted():
+            return set()
+        return {(start.event_definition.name, start.bpmn_id)
+                for spec_name in self.workflow.spec.start.trigger_specs
+                for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events
+                if isinstance(start.event_definition, SignalEventDefinition)}
+
     def required_payload(self, name: str, catchers: set[tuple[str, str]] | None = None) -> list[str]:
         """The variables a message must carry now: what its waiting catch events declare
         (``catchers``: :meth:`waiting_catchers`, when the caller has it already)."""
@@ -269,6 +279,15 @@ class PathwayRuntime:
         payload = {"payload": {"variables": dict(variables or {})}, "result_var": None}
         with _execution():
             self.workflow.send_event(BpmnEvent(PathwayMessage(name), payload=payload))
+            self._advance()
+
+    def throw_signal(self, name: str, variables: dict[str, Any] | None = None) -> None:
+        """Throw a signal into the pathway as one of its own tracks would, with the variables that
+        track would have written. The service never does this (signals are the model's own); the
+        verifier does, to start an event sub-process from a track it explores apart."""
+        process_variables(self.workflow).update(variables or {})
+        with _execution():
+            self.workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
             self._advance()
 
     def fire_due_timers(self, now: datetime | None = None, *, max_instants: int = MAX_CATCH_UP) -> list[FiredTimer]:

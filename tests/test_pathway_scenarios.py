@@ -189,6 +189,9 @@ class Scenario:
                 raise AssertionError(f"{self.spec.get('name')}: {where}: {exc}") from None
 
     def step(self, step: dict[str, Any]) -> None:
+        if "signal" in step:
+            raise AssertionError(f"signal '{step['signal']}' comes from a track the verifier explored apart: "
+                                 "replace this step with that track's steps up to the throw")
         if "at" in step:
             target = self.instant(step["at"])
             self.clock.set(target)

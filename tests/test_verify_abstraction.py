@@ -293,3 +293,34 @@ def test_a_date_only_time_since_decisions_read_is_kept_up_to_their_last_threshol
 
     assert key(60) == key(600)
     assert key(30) != key(40) and key(49) != key(50)
+
+
+def test_an_event_subprocess_another_group_signals_starts_here_at_any_time() -> None:
+    """ESP_Found is started by a signal only the other track throws, and writes what this track
+    reads: explored apart, the signal must still come in this group, or the flagged end is never
+    reached. The counterexample says where the signal comes from."""
+    from outside_signal import pathway as joined
+
+    from engine.verify.report import as_json, describe
+
+    report = verify(joined(), workers=1)
+    assert report.exhaustive and [g.name for g in report.groups] == ["U_A", "U_B"]
+    [hole] = report.findings
+    assert (hole.check, hole.element) == ("endpoint", "E_Hole")
+    assert [(s.kind, s.element) for s in hole.trail if s.kind in ("signal", "complete")] == [
+        ("complete", "U_B"), ("signal", "Found"), ("complete", "U_Flag")]
+    assert "signal Found (from a track explored apart)" in describe(hole.trail)
+    [finding] = as_json(report)["findings"]
+    assert {"signal": "Found", "variables": {}} in finding["scenario"]["steps"]
+
+
+def test_an_answer_a_track_running_beside_reads_is_varied() -> None:
+    """ESP_Found started by a message: nothing in its own flow reads ``flagged``, the track beside
+    it does. Varied only for what its own flow reads, U_Flag was answered one way only."""
+    from outside_signal import pathway as joined
+
+    report = verify(joined(start="message"), workers=1)
+    assert report.exhaustive
+    [hole] = report.findings
+    assert (hole.check, hole.element) == ("endpoint", "E_Hole")
+    assert ("complete", "U_Flag", {"flagged": True}) in [(s.kind, s.element, s.values) for s in hole.trail]

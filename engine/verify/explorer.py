@@ -59,7 +59,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "start", "complete", "message", "time"
+    kind: str  # "start", "complete", "message", "signal" (from a track explored apart), "time"
     element: str | None
     values: dict[str, Any] | None
     at: datetime
@@ -136,6 +136,9 @@ class Explorer:
         self.fields: dict[str, list[Field]] = {}
         self.endpoints = track_endpoints(self.model)
         self.event_subprocesses, self.handler_reads, self.interrupting = event_subprocess_starts(self.model)
+        self.outside = group.outside if group is not None else {}  # signal starts from other groups' tracks
+        self.outside_ids = {e.scope.id for e in self.model.elements.values()
+                            if e.id in self.outside and e.scope is not None}
         beside = (set().union(*(t.reads for t in group.tracks if t.event_subprocess is None))
                   if group is not None else set(self.domains.read))
         self.reduction = StartReduction(self.model, self.event_subprocesses, properties, beside)
@@ -144,6 +147,7 @@ class Explorer:
         self._seen_findings: set[tuple[str, str, str]] = set()
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
+        self._beside: dict[tuple, set[str]] = {}
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -285,8 +289,8 @@ class Explorer:
             defaults = task.get("defaults") or {}
             form = with_defaults(task["form"], defaults)
             effects = set()
-            for values in answer_variants(self.domains, self._fields(element), today, defaults,
-                                          self._varied(view.file if view else None, element)):
+            varied = self._varied(view.file if view else None, element) | self._read_beside(views, view)
+            for values in answer_variants(self.domains, self._fields(element), today, defaults, varied):
                 try:
                     typed = validate_submission(form, values)
                 except FormValidationError:
@@ -315,6 +319,13 @@ class Explorer:
                 continue
             for payload in self._payload_variants(runtime.required_payload(name, catchers)):
                 actions.append(("message", name, payload, None))
+        if self.outside and running < self.options.event_subprocess_instances:
+            # thrown by a track of another group: it may come at any time, with any value of what
+            # that track writes and the sub-process reads
+            for name, start in sorted(runtime.signal_starts()):
+                if start in self.outside:
+                    for payload in self._payload_variants(sorted(self.outside[start])):
+                        actions.append(("signal", name, payload, None))
         group_timers = [(due, element) for due, element in runtime.pending_timers()
                         if self.ids_in_group is None or element in self.ids_in_group]
         instants = [due for due, _ in group_timers] + [d + timedelta(seconds=1) for d in monitor.deadlines()]
@@ -338,6 +349,22 @@ class Explorer:
                                                           else after) | self.property_reads
         return found
 
+    def _read_beside(self, views: dict, own: Any) -> set[str]:
+        """What the group's other active positions may still read: a task in an event sub-process
+        (or in one of two parallel branches) writes for the tracks running beside it too, which
+        its own flow's liveness does not reach."""
+        beside = tuple(sorted({(v.file, v.element) for v in views.values() if v is not own and v.state & _ACTIVE
+                               and self._mine(v.file, v.element) and (v.file, v.element) not in self.inert
+                               and not self.keys.container(v.file, v.element, v.state)}))
+        found = self._beside.get(beside)
+        if found is None:
+            names: set[str] = set()
+            for position in beside:
+                names |= self.keys.liveness.live(self.keys.liveness.by_id[position]) \
+                    if position in self.keys.liveness.by_id else set()
+            found = self._beside[beside] = names & self.relevant if self.relevant is not None else names
+        return found
+
     def _mine(self, file: str, element: str) -> bool:
         return self.members is None or (file, element) in self.members
 
@@ -349,6 +376,9 @@ class Explorer:
             return Step(kind, element, values, clock.now())
         if kind == "message":
             runtime.correlate_message(element, values)
+            return Step(kind, element, values, clock.now())
+        if kind == "signal":
+            runtime.throw_signal(element, values)
             return Step(kind, element, values, clock.now())
         clock.set(extra)
         runtime.fire_due_timers()
@@ -408,7 +438,7 @@ class Explorer:
 
     def _running_event_subprocesses(self, runtime: PathwayRuntime) -> int:
         """How many non-interrupting event sub-processes are running now."""
-        ids = set(self.event_subprocesses.values())
+        ids = set(self.event_subprocesses.values()) | self.outside_ids
         return sum(1 for sub in runtime.workflow.subprocesses.values() if sub.spec.name in ids and any(
             t.has_state(_ACTIVE) for t in sub.get_tasks() if getattr(t.task_spec, "bpmn_id", None)))
 

@@ -92,6 +92,8 @@ def describe(trail: list[Step]) -> str:
             words.append(f"complete {step.element}")
         elif step.kind == "message":
             words.append(f"message {step.element}")
+        elif step.kind == "signal":
+            words.append(f"signal {step.element} (from a track explored apart)")
         else:
             words.append(f"clock to {step.at:%Y-%m-%d %H:%M}")
     return " → ".join(words)

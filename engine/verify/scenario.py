@@ -51,6 +51,10 @@ def _step(step: Step, fields: dict[str, list[str]]) -> dict[str, Any]:
         return {"complete": step.element, "with": answers}
     if step.kind == "message":
         return {"message": step.element, "variables": _plain(step.values or {})}
+    if step.kind == "signal":
+        # thrown by a track of another group, which the verifier did not explore beside this one:
+        # the runner cannot throw it; replaying needs that track's steps up to its throw
+        return {"signal": step.element, "variables": _plain(step.values or {})}
     return {"at": _instant(step.at)}
 
 

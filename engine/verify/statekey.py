@@ -86,6 +86,11 @@ class StateKeys:
         seen = tuple(sorted(k for k, v in monitor.seen.items() if v))
         return tuple(sorted(control)), data, tuple(sorted(due)), seen
 
+    def container(self, file: str, element: str, state: TaskState) -> bool:
+        """A started sub-process or call activity, by file and element id (see ``_container``)."""
+        model_key = self.liveness.by_id.get((file, element))
+        return model_key is not None and self._container(model_key, state)
+
     def _container(self, key: Any, state: TaskState) -> bool:
         """A started sub-process or call: what runs inside it is an active position itself, and
         the liveness from there runs on past the container's end; its own (from its start) would

@@ -5,7 +5,9 @@ coordination, bone therapy, the acute phase), with everything it calls, or one t
 sub-process. Two tracks *interfere* when one reads a variable the other writes, or catches a
 signal the other throws; interfering tracks are explored together, as one *group*. An event
 sub-process joins every group it interferes with (it may start at any time in each); an
-interrupting one joins every group, since it can stop any of them.
+interrupting one joins every group, since it can stop any of them. One started by a signal that
+only another group's track throws is started by the explorer itself in the groups it writes for
+(``Group.outside``), since no track there would ever throw it.
 
 Exploring groups one at a time is what keeps the search small: the tracks of different groups
 cannot tell each other's states apart, so their product adds nothing a check could see. Every
@@ -49,6 +51,11 @@ class Group:
     name: str
     tracks: list[Track]
     prefix: set[Key]
+    # event sub-processes started by a signal only tracks of other groups throw, which write what
+    # this group reads: start event id -> what the sub-process reads from those other tracks.
+    # Explored here, the signal may come at any time, with any value of those (an over-approximation:
+    # the other tracks are not explored beside this group's).
+    outside: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def elements(self) -> set[Key]:
@@ -85,8 +92,27 @@ def groups(model: PathwayModel) -> list[Group]:
             if esp.interrupting or any(esp.interferes(t) for t in component):
                 members.append(esp)
         name = " + ".join(t.name.split(":", 1)[-1] for t in component)
-        result.append(Group(name, members, prefix))
+        result.append(Group(name, members, prefix, _outside_starts(model, members, tracks + esps)))
     return result
+
+
+def _outside_starts(model: PathwayModel, members: list[Track], every: list[Track]) -> dict[str, set[str]]:
+    """The group's event sub-processes whose start signal only other groups' tracks throw, and that
+    write something the group's tracks read (else they change nothing here): start id -> the
+    names they read that only those other tracks write."""
+    found: dict[str, set[str]] = {}
+    thrown_here = set().union(*(t.throws for t in members))
+    reads_here = set().union(*(t.reads for t in members if t.event_subprocess is None))
+    written_here = set().union(*(t.writes for t in members))
+    others = [t for t in every if all(t is not m for m in members)]
+    for esp in (t for t in members if t.event_subprocess is not None):
+        start = next((c for c in model.children(esp.event_subprocess) if c.tag == "startEvent"), None)
+        if start is None or start.event_kind != "signal" or start.signal in thrown_here:
+            continue
+        if not any(start.signal in t.throws for t in others) or not esp.writes & reads_here:
+            continue
+        found[start.id] = (esp.reads & set().union(*(t.writes for t in others))) - written_here
+    return found
 
 
 def _split(model: PathwayModel, top: Element) -> tuple[set[Key], list[Key]]:
