@@ -324,3 +324,13 @@ def test_an_answer_a_track_running_beside_reads_is_varied() -> None:
     [hole] = report.findings
     assert (hole.check, hole.element) == ("endpoint", "E_Hole")
     assert ("complete", "U_Flag", {"flagged": True}) in [(s.kind, s.element, s.values) for s in hole.trail]
+
+
+def test_a_sub_process_only_an_open_chase_keeps_running_is_not_silent() -> None:
+    """U_Flag answered a day late, after its chase opened: the sub-process's flow has ended and the
+    chase alone keeps it running until it is answered. That was reported as a silent patient."""
+    from outside_signal import pathway as joined
+
+    report = verify(joined(start="message", flag_chased=True), workers=1)
+    assert report.exhaustive
+    assert [(f.check, f.element) for f in report.findings] == [("endpoint", "E_Hole")]

@@ -412,8 +412,9 @@ class Explorer:
     # -- checks --------------------------------------------------------------------------------
     def _silent(self, runtime: PathwayRuntime, views: dict) -> tuple[str, str, list[str]] | None:
         """A track of this group that still runs but has no ready task and no pending timer."""
-        mine = [v for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)
-                and (v.file, v.element) not in self.inert]
+        active = [v for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)]
+        mine = [v for v in active if (v.file, v.element) not in self.inert]
+        mine = [v for v in mine if v not in self._held_by_chases(active)]
         if not mine:
             return None  # the group's tracks have ended (their ends are checked as endpoints)
         if any(v.human and v.state == TaskState.READY for v in mine):
@@ -424,6 +425,19 @@ class Explorer:
         waits = [v for v in mine if v.state == TaskState.WAITING and v.element not in timers]
         first = waits[0] if waits else mine[0]
         return first.file, first.element, sorted({v.element for v in waits})
+
+    def _held_by_chases(self, active: list) -> list:
+        """Started sub-processes whose own flow has ended and which only an open overdue chase
+        keeps running: they close when the chase is answered, so they are no silent track."""
+        inside: dict[tuple[str, str], set[bool]] = {}  # container -> are its active leaves chases?
+        for view in active:
+            element = self.model.elements.get((view.file, view.element))
+            if element is None or self.keys.container(view.file, view.element, view.state):
+                continue
+            for scope in element.enclosing():
+                inside.setdefault((scope.file, scope.id), set()).add((view.file, view.element) in self.inert)
+        return [v for v in active if self.keys.container(v.file, v.element, v.state)
+                and inside.get((v.file, v.element)) == {True}]
 
     def _step_checks(self, event: Event, node: Node, runtime: PathwayRuntime) -> None:
         if event.kind == "ready" and (event.file, event.element) not in self.result.ready_trails:
