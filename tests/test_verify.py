@@ -147,3 +147,18 @@ def test_never_property_allows_the_event_in_a_step_with_its_unless_event() -> No
 
     assert breaks(None) and "U_Urgent cancelled" in breaks(None)[0].message
     assert breaks("Withdrew") == []
+
+
+def test_elements_no_explored_path_reaches_are_named() -> None:
+    """A branch behind a condition no answer satisfies is named (file and element), in the text a
+    clinical lead reads and in the JSON; a model whose every branch is taken names none."""
+    from small import dead_branch
+
+    report = verify(dead_branch(), workers=1)
+    assert report.exhaustive and report.findings == []
+    assert report.unreached == [("dead.bpmn", e) for e in
+                                ("BE_U_Never", "Chase_U_Never", "E_Never", "End_Chase_U_Never", "U_Never")]
+    assert "not reached on any explored path" in text(report) and "dead.bpmn:U_Never" in text(report)
+    assert {"file": "dead.bpmn", "element": "E_Never"} in as_json(report)["unreached"]
+    clean = verify(pathway(), workers=1)
+    assert clean.unreached == [] and "not reached" not in text(clean)

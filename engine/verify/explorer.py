@@ -20,7 +20,7 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 
-from ..analysis.model import declared_inputs
+from ..analysis.model import FLOW_NODES, declared_inputs
 from ..clock import SimulatedClock
 from ..forms import FormValidationError, validate_submission, with_defaults
 from ..isotime import IsoDuration, parse_duration
@@ -106,6 +106,9 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     deepest: int = 0
     ready_trails: dict[tuple[str, str], list[Step]] = field(default_factory=dict)  # first path to each task
+    # coverage: the group's flow elements, and those some explored step completed (or made ready)
+    elements: set[tuple[str, str]] = field(default_factory=set)
+    reached: set[tuple[str, str]] = field(default_factory=set)
 
 
 class Explorer:
@@ -144,6 +147,8 @@ class Explorer:
         self.reduction = StartReduction(self.model, self.event_subprocesses, properties, beside)
         self.horizon_end = self.options.horizon.add_to(self.options.start, UTC)
         self.result = Result()
+        self.result.elements = {key for key, e in self.model.elements.items() if e.tag in FLOW_NODES
+                                and (self.members is None or key in self.members)}
         self._seen_findings: set[tuple[str, str, str]] = set()
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
@@ -440,6 +445,8 @@ class Explorer:
                 and inside.get((v.file, v.element)) == {True}]
 
     def _step_checks(self, event: Event, node: Node, runtime: PathwayRuntime) -> None:
+        if event.kind in ("ready", "completed"):
+            self.result.reached.add((event.file, event.element))
         if event.kind == "ready" and (event.file, event.element) not in self.result.ready_trails:
             self.result.ready_trails[(event.file, event.element)] = node.trail()
         if event.kind != "completed":

@@ -17,6 +17,9 @@ _TITLES = {
 }
 
 
+_SHOWN = 40  # unreached elements named in the text report
+
+
 def bounds(report: Report) -> str:
     options = report.options
     parts = [f"{report.states} states explored in {report.seconds:.1f} s",
@@ -44,6 +47,15 @@ def text(report: Report, files: str | None = None) -> str:
                      f"{r.seconds:.1f} s{' (stopped at the state bound)' if r.capped else ''}")
     if report.properties:
         lines.append(f"safety properties checked: {', '.join(report.properties)}")
+    unreached = report.unreached
+    if unreached:
+        total = len(set().union(*(g.result.elements for g in report.groups)))
+        why = ("within the state bound" if not report.exhaustive
+               else "on any explored path (a branch no patient can take, or one only a combination of "
+                    "answers the exploration does not try reaches)")
+        shown = ", ".join(f"{file}:{element}" for file, element in unreached[:_SHOWN])
+        more = f" and {len(unreached) - _SHOWN} more" if len(unreached) > _SHOWN else ""
+        lines.append(f"not reached {why}: {len(unreached)} of {total} elements: {shown}{more}")
     for number, finding in enumerate(findings, 1):
         lines.append("")
         lines.append(f"[{number}] {_TITLES.get(finding.check, finding.check)}")
@@ -67,6 +79,7 @@ def as_json(report: Report, files: str | None = None) -> dict[str, Any]:
         "tracks": [{"name": g.name, "states": g.result.states, "transitions": g.result.transitions,
                     "capped": g.result.capped, "seconds": round(g.result.seconds, 2)} for g in report.groups],
         "properties": report.properties,
+        "unreached": [{"file": file, "element": element} for file, element in report.unreached],
         "states": report.states,
         "exhaustive": report.exhaustive,
         "bounds": {"horizon": str(report.options.horizon), "maxStates": report.options.max_states,

@@ -60,6 +60,14 @@ class Report:
         return sum(g.result.states for g in self.groups)
 
     @property
+    def unreached(self) -> list[tuple[str, str]]:
+        """Flow elements of the explored groups that no explored step completed (or made ready):
+        dead branches of the model, or, when a bound was hit, what the bound left unchecked."""
+        elements = set().union(*(g.result.elements for g in self.groups)) if self.groups else set()
+        reached = set().union(*(g.result.reached for g in self.groups)) if self.groups else set()
+        return sorted(elements - reached)
+
+    @property
     def exhaustive(self) -> bool:
         return bool(self.groups) and not any(g.result.capped for g in self.groups)
 
