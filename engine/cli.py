@@ -55,8 +55,11 @@ def lint(paths: tuple[str, ...], strict: bool) -> None:
 @click.option("--workers", default=None, type=int, help="Processes (default: one per core).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--track", "tracks", multiple=True, help="Explore only the track group holding this element id.")
+@click.option("--search", type=click.Choice(["shortest", "coverage"]), default="shortest", show_default=True,
+              help="shortest: breadth first, each path printed is a shortest one; coverage: states where an "
+                   "element is active for the first time first, so a bounded run reaches more of the model.")
 def verify(paths: tuple[str, ...], as_json: bool, horizon: str, max_states: int, workers: int | None,
-           quiet: bool, tracks: tuple[str, ...]) -> None:
+           quiet: bool, tracks: tuple[str, ...], search: str) -> None:
     import json
 
     from .isotime import parse_duration
@@ -70,7 +73,7 @@ def verify(paths: tuple[str, ...], as_json: bool, horizon: str, max_states: int,
     files = collect_files(paths)
     if all(is_safety_file(name) for name in files):
         raise click.UsageError("no .bpmn or .dmn files found")
-    options = Options(horizon=parse_duration(horizon), max_states=max_states)
+    options = Options(horizon=parse_duration(horizon), max_states=max_states, search=search)
     where = paths[0] if len(paths) == 1 else None
     with Bar(enabled=not quiet) as bar:
         report = run_verify(files, options, workers=workers, progress=bar.update, tracks=tracks)

@@ -162,3 +162,35 @@ def test_elements_no_explored_path_reaches_are_named() -> None:
     assert {"file": "dead.bpmn", "element": "E_Never"} in as_json(report)["unreached"]
     clean = verify(pathway(), workers=1)
     assert clean.unreached == [] and "not reached" not in text(clean)
+
+
+def test_coverage_order_reaches_more_of_a_model_within_the_same_bound() -> None:
+    """Breadth first, a bounded run of the bone-therapy track spends its states on the answer
+    combinations before the first prescription and reaches no drug course; exploring first the
+    states where an element is active for the first time reaches courses within the same bound.
+    Both stay sound: what they explore is checked, what they leave is named."""
+    from engine.models.bundle import collect_files
+    from engine.verify.explorer import Options
+
+    root = Path(__file__).resolve().parents[1]
+    files = collect_files([root / "pathways", root / "dmn"])
+    courses = {("bone_health.bpmn", c) for c in ("CA_Denosumab", "CA_OralBP", "CA_PTH", "CA_Romo", "CA_Zoledronate")}
+
+    def run(search):
+        return verify(files, Options(max_states=300, search=search), workers=1, tracks=["CA_BoneHealth"])
+
+    shortest, coverage = run("shortest"), run("coverage")
+    assert not shortest.exhaustive and not coverage.exhaustive
+    assert courses <= set(shortest.unreached)
+    assert courses - set(coverage.unreached)
+    assert len(coverage.unreached) < len(shortest.unreached)
+    assert shortest.findings == coverage.findings == []
+
+
+def test_coverage_order_finds_what_breadth_first_finds_with_as_short_a_path() -> None:
+    from engine.verify.explorer import Options
+
+    shortest = verify(pathway(refer="message"), workers=1)
+    coverage = verify(pathway(refer="message"), Options(search="coverage"), workers=1)
+    assert checks(coverage) == checks(shortest) == [("silent", "W_Report")]
+    assert len(coverage.findings[0].trail) == len(shortest.findings[0].trail) == 2

@@ -34,7 +34,7 @@ def test_refuse_stores_nothing_and_names_the_element(svc: Service) -> None:
         svc.deploy(pathway(refer="message"), actor="lead")
     [problem] = [p for p in caught.value.problems if p.is_error]
     assert (problem.file, problem.element) == ("small.bpmn", "W_Report")
-    assert "no task and no timer" in problem.message and "shortest path: enrol → complete U_Urgent" in problem.message
+    assert "no task and no timer" in problem.message and "path: enrol → complete U_Urgent" in problem.message
     assert svc.definitions() == []
     # the fixed model deploys, with what was checked
     result = svc.deploy({**pathway(), "small.safety.yaml": SAFETY.encode()}, actor="lead")

@@ -45,6 +45,10 @@ class Options:
     horizon: IsoDuration = field(default_factory=lambda: parse_duration("P10Y"))
     max_states: int = 500_000
     event_subprocess_instances: int = 1  # non-interrupting event sub-processes running at once, at most
+    # "shortest": breadth first, so each finding's path is a shortest one; "coverage": a state where
+    # an element is active for the first time is explored before any other, so a bounded run reaches
+    # more of the model (its paths are no longer the shortest). Exhaustive runs explore the same.
+    search: str = "shortest"
     progress: Callable[[Progress], None] | None = None
 
 
@@ -111,6 +115,25 @@ class Result:
     reached: set[tuple[str, str]] = field(default_factory=set)
 
 
+class Frontier:
+    """The states still to explore: first in, first out, except that in "coverage" order a state
+    marked new (an element active for the first time) goes before the rest."""
+
+    def __init__(self, coverage: bool) -> None:
+        self.coverage = coverage
+        self.first: deque = deque()
+        self.rest: deque = deque()
+
+    def append(self, entry: tuple, new: bool = False) -> None:
+        (self.first if self.coverage and new else self.rest).append(entry)
+
+    def popleft(self) -> tuple:
+        return self.first.popleft() if self.first else self.rest.popleft()
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.rest)
+
+
 class Explorer:
     def __init__(self, bundle: Bundle, properties: list[Property], options: Options | None = None,
                  group: Group | None = None) -> None:
@@ -153,12 +176,13 @@ class Explorer:
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
         self._beside: dict[tuple, set[str]] = {}
+        self._active_seen: set[tuple[str, str]] = set()  # (process, element) active in an explored state
 
     # -- the search ----------------------------------------------------------------------------
     def run(self) -> Result:
         began = time.perf_counter()
         seen: set[tuple] = set()
-        frontier: deque[tuple[Node, bytes, datetime, Monitor, str | None]] = deque()
+        frontier = Frontier(self.options.search == "coverage")
         for variables in self._start_variants():
             clock = SimulatedClock(self.options.start)
             try:
@@ -189,7 +213,7 @@ class Explorer:
         return self.result
 
     def _expand(self, node: Node, snapshot: bytes, now: datetime, monitor: Monitor,
-                frontier: deque, seen: set, only: str | None = None) -> None:
+                frontier: Frontier, seen: set, only: str | None = None) -> None:
         first_clock = SimulatedClock(now)
         runtime = self.snapshots.restore(snapshot, first_clock)
         before = task_states(runtime.workflow)
@@ -214,7 +238,7 @@ class Explorer:
             self._after_step(child, branch, monitor.copy(), task_states(branch.workflow), before, frontier, seen, clock)
 
     def _after_step(self, node: Node, runtime: PathwayRuntime, monitor: Monitor, after: dict, before: dict,
-                    frontier: deque, seen: set, clock: SimulatedClock) -> None:
+                    frontier: Frontier, seen: set, clock: SimulatedClock) -> None:
         events = step_events(before, after)
         node.step = Step(node.step.kind, node.step.element, node.step.values, node.step.at, tuple(events))
         now = clock.now()
@@ -250,7 +274,9 @@ class Explorer:
         if new:
             seen.add(key)
             self.result.deepest = max(self.result.deepest, node.depth)
-            frontier.append((node, snapshot, now, monitor, None))
+            first = {(process, element) for process, element, _ in key[0]} - self._active_seen
+            self._active_seen |= first
+            frontier.append((node, snapshot, now, monitor, None), bool(first))
 
     def _interruptions(self, runtime: PathwayRuntime, monitor: Monitor, views: dict) -> list[str]:
         """The interrupting event sub-processes to start from this state: each it waits for,
@@ -467,7 +493,10 @@ class Explorer:
                  prop: Property | None = None, runtime: PathwayRuntime | None = None) -> None:
         key = (check, file, element)
         if key in self._seen_findings:
-            return
+            kept = next(f for f in self.result.findings if (f.check, f.file, f.element) == key)
+            if node is None or kept.trail is None or len(kept.trail) <= node.depth + 1:
+                return
+            self.result.findings.remove(kept)  # found again by a shorter path (coverage order)
         self._seen_findings.add(key)
         state = None
         if runtime is not None:
