@@ -457,6 +457,12 @@ class Explorer:
         first = waits[0] if waits else mine[0]
         return first.file, first.element, sorted({v.element for v in waits})
 
+    def _waits_when_started(self, event: Event) -> bool:
+        """Started means the patient is there (a course under way, a wait for a timer), except for
+        an armed boundary event or event sub-process start: those are reached when they fire."""
+        element = self.model.elements.get((event.file, event.element))
+        return element is not None and element.tag not in ("boundaryEvent", "startEvent")
+
     def _held_by_chases(self, active: list) -> list:
         """Started sub-processes whose own flow has ended and which only an open overdue chase
         keeps running: they close when the chase is answered, so they are no silent track."""
@@ -471,7 +477,7 @@ class Explorer:
                 and inside.get((v.file, v.element)) == {True}]
 
     def _step_checks(self, event: Event, node: Node, runtime: PathwayRuntime) -> None:
-        if event.kind in ("ready", "completed"):
+        if event.kind in ("ready", "completed") or (event.kind == "started" and self._waits_when_started(event)):
             self.result.reached.add((event.file, event.element))
         if event.kind == "ready" and (event.file, event.element) not in self.result.ready_trails:
             self.result.ready_trails[(event.file, event.element)] = node.trail()

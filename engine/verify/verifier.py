@@ -61,7 +61,8 @@ class Report:
 
     @property
     def unreached(self) -> list[tuple[str, str]]:
-        """Flow elements of the explored groups that no explored step completed (or made ready):
+        """Flow elements of the explored groups that no explored step reached (started, made ready
+        or completed; a boundary event or start event only when it fired):
         dead branches of the model, or, when a bound was hit, what the bound left unchecked."""
         elements = set().union(*(g.result.elements for g in self.groups)) if self.groups else set()
         reached = set().union(*(g.result.reached for g in self.groups)) if self.groups else set()
