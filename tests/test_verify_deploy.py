@@ -116,3 +116,16 @@ def test_modeler_deploy_of_one_diagram_is_verified_with_the_stored_properties(
                     content_type="multipart/form-data")
     assert r.status_code == 400, r.json
     assert "small.safety.yaml | review-after-referral" in r.json["message"]
+
+
+def test_a_bound_hit_at_deploy_is_a_warning_saying_how_much_was_left_unchecked(svc: Service,
+                                                                              monkeypatch) -> None:
+    monkeypatch.setenv("PATHWAY_VERIFY_MAX_STATES", "2")
+    svc.verify_on_deploy = "warn"
+    result = svc.deploy(pathway(), actor="lead")
+    verification = result["verification"]
+    assert result["created"] and not verification["exhaustive"]
+    [bound] = verification["findings"]
+    assert bound["severity"] == "warning"
+    assert "stopped at 2 states per track: not exhaustive" in bound["message"]
+    assert " elements not reached" in bound["message"]

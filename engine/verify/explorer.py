@@ -110,7 +110,7 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     deepest: int = 0
     ready_trails: dict[tuple[str, str], list[Step]] = field(default_factory=dict)  # first path to each task
-    # coverage: the group's flow elements, and those some explored step completed (or made ready)
+    # coverage: the group's flow elements, and those some explored step reached (Explorer._step_checks)
     elements: set[tuple[str, str]] = field(default_factory=set)
     reached: set[tuple[str, str]] = field(default_factory=set)
 
@@ -444,8 +444,8 @@ class Explorer:
     def _silent(self, runtime: PathwayRuntime, views: dict) -> tuple[str, str, list[str]] | None:
         """A track of this group that still runs but has no ready task and no pending timer."""
         active = [v for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)]
-        mine = [v for v in active if (v.file, v.element) not in self.inert]
-        mine = [v for v in mine if v not in self._held_by_chases(active)]
+        held = self._held_by_chases(active)
+        mine = [v for v in active if (v.file, v.element) not in self.inert and v not in held]
         if not mine:
             return None  # the group's tracks have ended (their ends are checked as endpoints)
         if any(v.human and v.state == TaskState.READY for v in mine):

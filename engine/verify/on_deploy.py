@@ -58,9 +58,8 @@ def check(files: Mapping[str, bytes | str], bundle: Bundle, mode: str) -> Deploy
         path = f" (path: {describe(finding.trail)})" if finding.trail else ""
         result.findings.append(Problem(finding.file, finding.element, finding.message + path))
     if not report.exhaustive:
-        total = len(set().union(*(g.result.elements for g in report.groups)))
         result.findings.append(Problem("-", "-", f"verification stopped at {limit} states per track: not exhaustive, "
-                                                 f"{len(report.unreached)} of {total} elements not reached "
+                                                 f"{len(report.unreached)} of {len(report.elements)} elements not reached "
                                                  "(raise PATHWAY_VERIFY_MAX_STATES or run `pathway verify`)",
                                        severity="warning"))
     return result

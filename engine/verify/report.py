@@ -49,7 +49,7 @@ def text(report: Report, files: str | None = None) -> str:
         lines.append(f"safety properties checked: {', '.join(report.properties)}")
     unreached = report.unreached
     if unreached:
-        total = len(set().union(*(g.result.elements for g in report.groups)))
+        total = len(report.elements)
         why = ("within the state bound" if not report.exhaustive
                else "on any explored path (a branch no patient can take, or one only a combination of "
                     "answers the exploration does not try reaches)")

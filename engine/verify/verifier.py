@@ -60,13 +60,17 @@ class Report:
         return sum(g.result.states for g in self.groups)
 
     @property
+    def elements(self) -> set[tuple[str, str]]:
+        """The flow elements of the explored groups (file, element id)."""
+        return set().union(*(g.result.elements for g in self.groups)) if self.groups else set()
+
+    @property
     def unreached(self) -> list[tuple[str, str]]:
         """Flow elements of the explored groups that no explored step reached (started, made ready
         or completed; a boundary event or start event only when it fired):
         dead branches of the model, or, when a bound was hit, what the bound left unchecked."""
-        elements = set().union(*(g.result.elements for g in self.groups)) if self.groups else set()
         reached = set().union(*(g.result.reached for g in self.groups)) if self.groups else set()
-        return sorted(elements - reached)
+        return sorted(self.elements - reached)
 
     @property
     def exhaustive(self) -> bool:
