@@ -4,6 +4,7 @@ path, and stays quiet on the fixed one. Models: ``tests/fixtures/verify/small.py
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -109,6 +110,7 @@ def test_cli_exit_codes_json_and_progress(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "0 error(s), 0 violation(s)" in result.output and "exhaustive within these bounds" in result.output
     assert "verifying" in result.output  # the progress line (stderr, mixed in by the runner)
+    assert re.search(r"\b(\d+)/\1 elements\b", result.output)  # every element reached, as the bar says
     capped = runner.invoke(main, ["verify", str(tmp_path), "--max-states", "3", "--quiet"])
     assert capped.exit_code == 2 and "NOT EXHAUSTIVE" in capped.output
 

@@ -59,6 +59,8 @@ class Progress:
     transitions: int
     findings: int
     seconds: float
+    reached: int = 0  # of the group's flow elements, how many an explored step has reached
+    elements: int = 0
 
 
 @dataclass(frozen=True)
@@ -202,15 +204,17 @@ class Explorer:
             self._expand(node, snapshot, now, monitor, frontier, seen, only)
             if self.options.progress and time.perf_counter() - last_report > 0.5:
                 last_report = time.perf_counter()
-                self.options.progress(Progress(len(seen), len(frontier), self.result.transitions,
-                                               len(self.result.findings), last_report - began))
+                self.options.progress(self._progress(seen, frontier, last_report - began))
         self.result.states = len(seen)
         self.result.seconds = time.perf_counter() - began
         if self.options.progress:
             # the frontier left is what a bound cut off: the bar must not show a capped group as done
-            self.options.progress(Progress(len(seen), len(frontier), self.result.transitions,
-                                           len(self.result.findings), self.result.seconds))
+            self.options.progress(self._progress(seen, frontier, self.result.seconds))
         return self.result
+
+    def _progress(self, seen: set, frontier: Frontier, seconds: float) -> Progress:
+        return Progress(len(seen), len(frontier), self.result.transitions, len(self.result.findings), seconds,
+                        len(self.result.reached & self.result.elements), len(self.result.elements))
 
     def _expand(self, node: Node, snapshot: bytes, now: datetime, monitor: Monitor,
                 frontier: Frontier, seen: set, only: str | None = None) -> None:

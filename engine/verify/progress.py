@@ -10,7 +10,7 @@ from .explorer import Progress
 
 
 class Bar:
-    """One line, rewritten in place: each group's states, frontier and findings so far."""
+    """One line, rewritten in place: each group's states, frontier, elements reached and findings so far."""
 
     def __init__(self, enabled: bool = True, stream=None) -> None:
         self.enabled = enabled
@@ -27,7 +27,8 @@ class Bar:
         for name, p in self.groups.items():
             short = name if len(name) <= 24 else name[:23] + "…"
             done = p.frontier == 0
-            parts.append(f"{short}: {p.states} states{' ✓' if done else f' (+{p.frontier} to go)'}"
+            reached = f", {p.reached}/{p.elements} elements" if p.elements else ""
+            parts.append(f"{short}: {p.states} states{' ✓' if done else f' (+{p.frontier} to go)'}{reached}"
                          f"{f', {p.findings} found' if p.findings else ''}")
         line = f"verifying {time.perf_counter() - self.began:5.0f}s  " + " | ".join(parts)
         pad = max(0, self._width - len(line))
