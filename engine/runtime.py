@@ -212,21 +212,22 @@ class PathwayRuntime:
             parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
             if task.has_state(TaskState.WAITING):
                 catchers.update((d.name, _catch_element(task.task_spec, d)) for d in parts if isinstance(d, PathwayMessage))
-        if not self.workflow.is_completed() and not self._interrupted():
-            for spec_name in self.workflow.spec.start.trigger_specs:
-                for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events:
-                    if isinstance(start.event_definition, PathwayMessage):
-                        catchers.add((start.event_definition.name, start.bpmn_id))
+        catchers.update(self._event_subprocess_starts(PathwayMessage))
         return catchers
 
     def signal_starts(self) -> set[tuple[str, str]]:
         """(signal name, start event id) of every top-level event sub-process a signal would start now."""
+        return self._event_subprocess_starts(SignalEventDefinition)
+
+    def _event_subprocess_starts(self, kind: type) -> set[tuple[str, str]]:
+        """(event name, start event id) of the top-level event sub-processes an event of this kind
+        would start now: none once the pathway has ended or an interrupting one has started."""
         if self.workflow.is_completed() or self._interrupted():
             return set()
         return {(start.event_definition.name, start.bpmn_id)
                 for spec_name in self.workflow.spec.start.trigger_specs
                 for start in self.workflow.subprocess_specs[spec_name].bpmn_start_events
-                if isinstance(start.event_definition, SignalEventDefinition)}
+                if isinstance(start.event_definition, kind)}
 
     def required_payload(self, name: str, catchers: set[tuple[str, str]] | None = None) -> list[str]:
         """The variables a message must carry now: what its waiting catch events declare

@@ -174,7 +174,7 @@ class Explorer:
         self.result = Result()
         self.result.elements = {key for key, e in self.model.elements.items() if e.tag in FLOW_NODES
                                 and (self.members is None or key in self.members)}
-        self._seen_findings: set[tuple[str, str, str]] = set()
+        self._findings: dict[tuple[str, str, str], Finding] = {}  # (check, file, element) -> the one kept
         self._interrupted: set[tuple] = set()  # interruptions queued: what the sub-process can tell apart
         self._live_after: dict[tuple, set[str]] = {}
         self._beside: dict[tuple, set[str]] = {}
@@ -316,6 +316,10 @@ class Explorer:
                     for payload in self._payload_variants(runtime.required_payload(only, catchers))]
         today = runtime.clock.today()
         active = sorted({(v.file, v.element) for v in views.values() if v.state & _ACTIVE and self._mine(v.file, v.element)})
+        # positions whose later reads a task's answers may feed: not chases nothing reads, not containers
+        beside = sorted({(v.file, v.element) for v in views.values() if v.state & _ACTIVE
+                         and self._mine(v.file, v.element) and (v.file, v.element) not in self.inert
+                         and not self.keys.container(v.file, v.element, v.state)})
         for task in runtime.ready_human_tasks():
             view = views.get(UUID(task["id"]))
             if view is not None and not self._mine(view.file, view.element):
@@ -324,7 +328,7 @@ class Explorer:
             defaults = task.get("defaults") or {}
             form = with_defaults(task["form"], defaults)
             effects = set()
-            varied = self._varied(view.file if view else None, element) | self._read_beside(views, view)
+            varied = self._varied(view.file if view else None, element) | self._read_beside(beside, view)
             for values in answer_variants(self.domains, self._fields(element), today, defaults, varied):
                 try:
                     typed = validate_submission(form, values)
@@ -384,20 +388,16 @@ class Explorer:
                                                           else after) | self.property_reads
         return found
 
-    def _read_beside(self, views: dict, own: Any) -> set[str]:
+    def _read_beside(self, positions: list[tuple[str, str]], own: Any) -> set[str]:
         """What the group's other active positions may still read: a task in an event sub-process
         (or in one of two parallel branches) writes for the tracks running beside it too, which
         its own flow's liveness does not reach."""
-        beside = tuple(sorted({(v.file, v.element) for v in views.values() if v is not own and v.state & _ACTIVE
-                               and self._mine(v.file, v.element) and (v.file, v.element) not in self.inert
-                               and not self.keys.container(v.file, v.element, v.state)}))
-        found = self._beside.get(beside)
+        others = tuple(p for p in positions if own is None or p != (own.file, own.element))
+        found = self._beside.get(others)
         if found is None:
-            names: set[str] = set()
-            for position in beside:
-                names |= self.keys.liveness.live(self.keys.liveness.by_id[position]) \
-                    if position in self.keys.liveness.by_id else set()
-            found = self._beside[beside] = names & self.relevant if self.relevant is not None else names
+            by_id = self.keys.liveness.by_id
+            names = set().union(*(self.keys.liveness.live(by_id[p]) for p in others if p in by_id))
+            found = self._beside[others] = names & self.relevant if self.relevant is not None else names
         return found
 
     def _mine(self, file: str, element: str) -> bool:
@@ -502,19 +502,19 @@ class Explorer:
     def _finding(self, check: str, file: str, element: str, message: str, node: Node | None,
                  prop: Property | None = None, runtime: PathwayRuntime | None = None) -> None:
         key = (check, file, element)
-        if key in self._seen_findings:
-            kept = next(f for f in self.result.findings if (f.check, f.file, f.element) == key)
+        kept = self._findings.get(key)
+        if kept is not None:
             if node is None or kept.trail is None or len(kept.trail) <= node.depth + 1:
                 return
             self.result.findings.remove(kept)  # found again by a shorter path (coverage order)
-        self._seen_findings.add(key)
         state = None
         if runtime is not None:
             state = {"ready": sorted(t["elementId"] for t in runtime.ready_human_tasks()),
                      "timers": sorted({element for _, element in runtime.pending_timers()}),
                      "status": runtime.status}
-        self.result.findings.append(Finding(check, file, element, message, node.trail() if node else None, prop,
-                                            state))
+        finding = self._findings[key] = Finding(check, file, element, message, node.trail() if node else None,
+                                                 prop, state)
+        self.result.findings.append(finding)
 
     def _file_of(self, element: str | None) -> str:
         for e in self.model.elements.values():
