@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import select
-
-from engine.service import Service
-from engine.store import Instance, Patient, find_patient
 
 from .auth import READERS, WORKERS, actor
 from .openapi import endpoint
-from .problems import ApiProblem
 from .schemas import EnrollIn, IdOut, PathwayOut, PatientIn, PatientOut, PatientQuery
 from .state import service
 from .variables import typed_variables
@@ -40,28 +35,15 @@ def enroll(patient_id: str, json: EnrollIn) -> tuple[dict[str, Any], int, dict[s
     return svc.pathway(pathway_id), 201, {"Location": f"/api/pathways/{pathway_id}"}
 
 
-def patient_view(svc: Service, *, patient_id: str | None = None, external_id: str | None = None) -> dict[str, Any]:
-    with svc.ctx.read() as session:
-        row = session.get(Patient, patient_id) if patient_id else find_patient(session, external_id or "")
-        if row is None:
-            raise ApiProblem(404, "no such patient")
-        pathways = session.execute(select(Instance.id, Instance.status).where(Instance.patient_id == row.id)
-                                   .order_by(Instance.created_at)).all()
-        return {"id": row.id, "externalId": row.external_id, "displayName": row.display_name,
-                "birthDate": row.birth_date.isoformat() if row.birth_date else None, "sex": row.sex,
-                "createdAt": row.created_at.isoformat(),
-                "pathways": [{"id": pid, "status": status} for pid, status in pathways]}
-
-
 @bp.get("")
 @endpoint(roles=READERS, tags=("patients",), query=PatientQuery, ok={"HTTP_200": PatientOut}, errors=(404,))
 def find(query: PatientQuery) -> dict[str, Any]:
     """Look a patient up by the hospital's identifier (``externalId``), with their pathways."""
-    return patient_view(service(), external_id=query.externalId)
+    return service().patient(external_id=query.externalId)
 
 
 @bp.get("/<patient_id>")
 @endpoint(roles=READERS, tags=("patients",), ok={"HTTP_200": PatientOut}, errors=(404,))
 def patient(patient_id: str) -> dict[str, Any]:
     """One patient with their pathways (id and status), oldest first."""
-    return patient_view(service(), patient_id=patient_id)
+    return service().patient(patient_id=patient_id)

@@ -191,6 +191,11 @@ class TaskQuery(Strict):
     cursor: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
+class PatientLabel(BaseModel):
+    externalId: str
+    displayName: str | None
+
+
 class TaskOut(Open):
     id: str
     pathwayId: str
@@ -205,6 +210,7 @@ class TaskOut(Open):
     followUp: str | None
     overdue: bool
     createdAt: str
+    patient: PatientLabel | None = None
 
 
 class TaskDetail(TaskOut):

@@ -11,11 +11,12 @@ from .definitions import DefinitionService
 from .errors import Conflict, Forbidden, InvalidInput, ModelError, NotFound, PreconditionFailed, ServiceError
 from .migrate import MigrationService
 from .pathways import PathwayService
+from .patients import PatientService
 from .tasks import TaskService
 from .timers import TIMER_ACTOR, TimerService
 
 
-class Service(DefinitionService, PathwayService, TaskService, TimerService, MigrationService):
+class Service(DefinitionService, PathwayService, PatientService, TaskService, TimerService, MigrationService):
     def __init__(self, session_factory: sessionmaker, clock: Clock, read_factory: sessionmaker | None = None) -> None:
         self.ctx = ServiceContext(session_factory, clock, read_factory)
 

@@ -6,9 +6,11 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from ..forms import FormValidationError, validate_submission
 from ..runtime import TaskNotReady
-from ..store import Task, TaskStatus, add_audit, get_task, query_tasks
+from ..store import Patient, Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, require_running
 from .persist import change_and_save
@@ -38,6 +40,16 @@ def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str
     if with_form:
         view["form"] = task.form or {"key": None, "fields": []}
     return view
+
+
+def patient_labels(session, patient_ids: Collection[str | None]) -> dict[str, dict[str, Any]]:
+    """Who each task is for, as a worklist shows it: one query for the page's patients."""
+    wanted = sorted({p for p in patient_ids if p})
+    if not wanted:
+        return {}
+    rows = session.execute(select(Patient.id, Patient.external_id, Patient.display_name)
+                           .where(Patient.id.in_(wanted))).all()
+    return {pid: {"externalId": external, "displayName": name} for pid, external, name in rows}
 
 
 def require_candidate(task: Task, actor: str, actor_groups: Collection[str] | None) -> None:
@@ -71,14 +83,17 @@ class TaskService:
                                    after_cursor=cursor)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
-            return {"items": [task_view(t, now) for t in page.items], "nextCursor": page.next_cursor}
+            labels = patient_labels(session, [t.patient_id for t in page.items])
+            items = [{**task_view(t, now), "patient": labels.get(t.patient_id)} for t in page.items]
+            return {"items": items, "nextCursor": page.next_cursor}
 
     def task(self, task_id: str) -> dict[str, Any]:
         with self.ctx.read() as session:
             task = get_task(session, task_id)
             if task is None:
                 raise NotFound(f"task {task_id} not found")
-            return task_view(task, self.ctx.now(), with_form=True)
+            return {**task_view(task, self.ctx.now(), with_form=True),
+                    "patient": patient_labels(session, [task.patient_id]).get(task.patient_id)}
 
     def _ready_task(self, session, task_id: str, if_match: str | None) -> Task:
         task = get_task(session, task_id)

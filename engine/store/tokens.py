@@ -35,10 +35,13 @@ def create_token(session: Session, name: str, role: str, now: datetime,
 
 def find_token(session: Session, token: str) -> ApiToken | None:
     """The live (not revoked) token row for a presented token, or None."""
-    if not token:
-        return None
+    return find_token_hash(session, hash_token(token)) if token else None
+
+
+def find_token_hash(session: Session, token_hash: str) -> ApiToken | None:
+    """The live token row with this hash (what a signed-in browser session keeps), or None."""
     return session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     ).one_or_none()
 
 
