@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+import flask_swagger_ui
+from flask import Flask, Response, request, send_from_directory
 from spectree import Response as Responses
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
@@ -21,13 +23,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Care pathway API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});</script>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
+<body><main id="ui"></main>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script>
 <noscript>The machine-readable description is at <a href="/api/openapi.json">/api/openapi.json</a>.</noscript>
 </body></html>
 """
+DOCS_INIT = 'SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});\n'
+# Swagger UI's files come from the flask-swagger-ui wheel: the docs work offline, no CDN
+DOCS_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
+DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def _reject_invalid(req: Any, resp: Any, error: Any, instance: Any, adapter: Any = None) -> None:
@@ -124,4 +130,12 @@ def init_openapi(app: Flask) -> None:
 
     @app.get("/api/docs")
     def api_docs() -> Response:
-        return Response(DOCS_PAGE, mimetype="text/html")
+        return Response(DOCS_PAGE, mimetype="text/html", headers={"Content-Security-Policy": DOCS_CSP})
+
+    @app.get("/api/docs/init.js")
+    def api_docs_init() -> Response:
+        return Response(DOCS_INIT, mimetype="text/javascript")
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def api_docs_asset(filename: str) -> Response:
+        return send_from_directory(DOCS_ASSETS, filename, max_age=86400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import SystemClock
+from engine.store import database_url
+from engine.wiring import open_service
 
 from . import create_app
 from .logs import configure_logging
@@ -18,14 +21,36 @@ from .state import EXTENSION
 log = logging.getLogger("api.serve")
 
 
-def fresh_demo_url(folder: Path | None = None) -> str:
-    """A brand-new SQLite file for the demo (the previous demo database is replaced)."""
-    folder = folder or Path.cwd() / "instance"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "demo.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{path}"
+def demo_database(fresh: bool = False) -> str:
+    """The demo's database: the same default as every other command (``$DATABASE_URL``, else
+    ``instance/pathway.db``), so ``pathway users ...`` acts on what the demo serves. ``fresh``
+    deletes a SQLite file first (never another database)."""
+    url = database_url(None)
+    path = _sqlite_path(url)
+    if fresh and path is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _tokens_file(url).unlink(missing_ok=True)
+    return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") and ":memory:" not in url else None
+
+
+def _tokens_file(url: str) -> Path:
+    """Where the demo keeps its tokens in clear, to print them again at the next start (a demo
+    convenience: real tokens are shown once, by ``pathway users add``)."""
+    path = _sqlite_path(url)
+    return path.with_name(path.stem + ".demo-tokens.json") if path else Path.cwd() / "instance" / "demo-tokens.json"
+
+
+def _already_seeded(url: str) -> bool:
+    runtime = open_service(url)
+    try:
+        return bool(runtime.service.definitions()) or bool(runtime.service.patients(limit=1)["items"])
+    finally:
+        runtime.engine.dispose()
 
 
 def _timer_loop(app: Any, interval: float, stop: threading.Event) -> None:
@@ -39,31 +64,51 @@ def _timer_loop(app: Any, interval: float, stop: threading.Event) -> None:
             log.exception("timer poll failed", extra={"event": "timers.error"})
 
 
-def build(*, demo: bool, simulated_clock: bool, database_url: str | None = None) -> tuple[Any, dict[str, Any]]:
-    """The app (and, for the demo, what was seeded)."""
+def build(*, demo: bool, simulated_clock: bool, database_url: str | None = None,
+          fresh: bool = False) -> tuple[Any, dict[str, Any]]:
+    """The app (and, for the demo, what was seeded, or found from an earlier start)."""
     from .demo import HISTORY, seed_demo
 
     config: dict[str, Any] = {"SIMULATED_CLOCK": simulated_clock or demo}
     url = database_url or os.environ.get("DATABASE_URL")
-    if demo:
-        config["DATABASE_URL"] = url or fresh_demo_url()
-        config["SIMULATED_CLOCK_START"] = (SystemClock().now() - HISTORY).isoformat()
-    elif url:
-        config["DATABASE_URL"] = url
-    app = create_app(config)
     seeded: dict[str, Any] = {}
     if demo:
+        url = database_url or demo_database(fresh)
+        seeded["reused"] = _already_seeded(url)
+        if not seeded["reused"]:
+            config["SIMULATED_CLOCK_START"] = (SystemClock().now() - HISTORY).isoformat()
+        seeded["database"] = url
+    if url:
+        config["DATABASE_URL"] = url
+    app = create_app(config)
+    if demo and seeded["reused"]:
+        kept = _tokens_file(url)
+        service = app.extensions[EXTENSION]["service"]
+        seeded.update(tokens=json.loads(kept.read_text()) if kept.exists() else {},
+                      definition=(service.definitions() or [None])[-1], problems=[],
+                      pathways=len(service.patients(limit=200)["items"]))
+    elif demo:
         result = seed_demo(app.extensions[EXTENSION]["service"])
-        seeded = {"tokens": result.tokens, "definition": result.definition, "pathways": len(result.pathways),
-                  "problems": result.problems}
+        seeded.update(tokens=result.tokens, definition=result.definition, pathways=len(result.pathways),
+                      problems=result.problems)
+        _save_tokens(_tokens_file(url), result.tokens)
     return app, seeded
 
 
-def run(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, timer_interval: float) -> None:
+def _save_tokens(path: Path, tokens: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(tokens, handle)
+
+
+def run(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, timer_interval: float,
+        fresh: bool = False) -> None:
     import waitress
 
     configure_logging()
-    app, seeded = build(demo=demo, simulated_clock=simulated_clock)
+    app, seeded = build(demo=demo, simulated_clock=simulated_clock, fresh=fresh)
+    base = f"http://{host}:{port}"
     if demo:
         definition = seeded["definition"]
         if definition:
@@ -72,17 +117,20 @@ def run(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, t
             what = "the bundled pathway did not deploy (tokens only)"
         else:
             what = "no pathway in pathways/ (tokens only)"
-        print(f"Demo ready: {what}, {seeded['pathways']} demo pathways.", flush=True)
+        again = " (kept from the last start; --fresh starts again)" if seeded["reused"] else ""
+        print(f"Demo ready: {what}, {seeded['pathways']} demo patients, database {seeded['database']}{again}.",
+              flush=True)
         for problem in seeded["problems"]:
             print(f"  note: {problem}", flush=True)
-        print("API tokens (use as 'Authorization: Bearer <token>'):", flush=True)
+        print("Sign in with one of these tokens (also 'Authorization: Bearer <token>' for the API):", flush=True)
         for role, token in seeded["tokens"].items():
             print(f"  {role:<14} {token}", flush=True)
+        print(f"Open the web app: {base}/worklist", flush=True)
     simulated = bool(app.config["SIMULATED_CLOCK"])
     stop = threading.Event()
     if not simulated and timer_interval > 0:
         threading.Thread(target=_timer_loop, args=(app, timer_interval, stop), daemon=True, name="timers").start()
-    print(f"Serving on http://{host}:{port}/api/docs ({'simulated' if simulated else 'system'} clock)",
+    print(f"Serving on {base}/ (web app), {base}/api/docs (API) ({'simulated' if simulated else 'system'} clock)",
           file=sys.stderr, flush=True)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="pathway")

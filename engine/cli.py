@@ -124,6 +124,34 @@ def users_add(name: str, role: str, groups: tuple[str, ...]) -> None:
     click.echo(token)
 
 
+@users.command("list", help="Every token: id, name, role, groups, created, revoked (never the token itself).")
+def users_list() -> None:
+    from .store.tokens import list_tokens
+    from .wiring import open_service
+
+    runtime = open_service()
+    with runtime.service.ctx.read() as session:
+        rows = [(t.id, t.name, t.role, ",".join(t.groups or []) or "-", t.created_at.isoformat(timespec="minutes"),
+                 t.revoked_at.isoformat(timespec="minutes") if t.revoked_at else "-") for t in list_tokens(session)]
+    click.echo(f"{'id':>4}  {'name':<24} {'role':<14} {'groups':<20} {'created':<25} revoked")
+    for row in rows:
+        click.echo(f"{row[0]:>4}  {row[1]:<24} {row[2]:<14} {row[3]:<20} {row[4]:<25} {row[5]}")
+
+
+@users.command("revoke", help="Revoke the token with this id (see 'pathway users list'); it stops working at once.")
+@click.argument("token_id", type=int)
+def users_revoke(token_id: int) -> None:
+    from .store.tokens import revoke_token
+    from .wiring import open_service
+
+    runtime = open_service()
+    with runtime.service.ctx.write() as session:
+        done = revoke_token(session, token_id, runtime.service.clock.now())
+    if not done:
+        raise click.ClickException(f"no live token with id {token_id}")
+    click.echo(f"token {token_id} revoked")
+
+
 @main.command(help="Run the HTTP API with a production WSGI server (waitress, --threads workers).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -133,10 +161,14 @@ def users_add(name: str, role: str, groups: tuple[str, ...]) -> None:
 @click.option("--simulated-clock", is_flag=True, help="Start a simulated clock (moved via /api/clock).")
 @click.option("--timer-interval", default=30.0, show_default=True,
               help="Seconds between timer polls on the system clock (0: leave it to 'pathway timers').")
-def serve(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, timer_interval: float) -> None:
+@click.option("--fresh", is_flag=True, help="With --demo: delete the demo's SQLite database and seed it again.")
+def serve(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, timer_interval: float,
+          fresh: bool) -> None:
     from api.serve import run
 
-    run(host, port, threads, demo, simulated_clock, timer_interval)
+    if fresh and not demo:
+        raise click.UsageError("--fresh only applies to --demo")
+    run(host, port, threads, demo, simulated_clock, timer_interval, fresh)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ import pytest
 
 from api.demo import HISTORY, bundled_files, sample_answer, seed_demo
 from api.logs import JsonFormatter
-from api.serve import build, fresh_demo_url
+from api.serve import build
 from api.testkit import BUNDLE, START, bearer, close_app, make_app
 
 
@@ -52,18 +52,52 @@ def test_demo_without_a_bundled_pathway_still_makes_tokens(tmp_path: Path) -> No
         close_app(app)
 
 
-def test_serve_demo_builds_on_a_fresh_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_demo_keeps_its_database_and_tokens_and_shares_them_with_the_users_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    (tmp_path / "instance").mkdir()
-    (tmp_path / "instance" / "demo.db").write_text("old")
-    url = fresh_demo_url()
-    assert not (tmp_path / "instance" / "demo.db").exists() and url.endswith("instance/demo.db")
     app, seeded = build(demo=True, simulated_clock=False)
     try:
-        assert app.config["SIMULATED_CLOCK"] is True and len(seeded["tokens"]) == 4
+        assert app.config["SIMULATED_CLOCK"] is True and len(seeded["tokens"]) == 4 and not seeded["reused"]
+        assert seeded["database"].endswith("instance/pathway.db")
         clock = app.test_client().get("/api/clock", headers=bearer(seeded["tokens"]["api_client"])).json
         assert clock["simulated"] is True
+        first_now = clock["now"]
+    finally:
+        close_app(app)
+    tokens_file = tmp_path / "instance" / "pathway.demo-tokens.json"
+    assert oct(tokens_file.stat().st_mode & 0o777) == "0o600"
+
+    # a restart serves the same demo: same patients, the same tokens still work, time goes on
+    app, again = build(demo=True, simulated_clock=False)
+    try:
+        assert again["reused"] and again["tokens"] == seeded["tokens"] and again["pathways"] == 5
+        client = app.test_client()
+        assert client.get("/api/clock", headers=bearer(seeded["tokens"]["coordinator"])).json["now"] >= first_now
+
+        # `pathway users` acts on the database the server uses (one default for both)
+        runner = CliRunner()
+        added = runner.invoke(main, ["users", "add", "nurse-ann", "--role", "coordinator"])
+        assert added.exit_code == 0, added.output
+        token = added.output.strip()
+        assert client.get("/api/tasks", headers=bearer(token)).status_code == 200
+        listed = runner.invoke(main, ["users", "list"])
+        assert "nurse-ann" in listed.output and "demo-coordinator" in listed.output and token not in listed.output
+        token_id = next(line.split()[0] for line in listed.output.splitlines() if "nurse-ann" in line)
+        assert runner.invoke(main, ["users", "revoke", token_id]).exit_code == 0
+        assert client.get("/api/tasks", headers=bearer(token)).status_code == 401
+        assert runner.invoke(main, ["users", "revoke", token_id]).exit_code == 1  # already revoked
+    finally:
+        close_app(app)
+
+    app, fresh = build(demo=True, simulated_clock=False, fresh=True)
+    try:
+        assert not fresh["reused"] and fresh["tokens"] != seeded["tokens"]
+        assert app.test_client().get("/api/tasks", headers=bearer(seeded["tokens"]["coordinator"])).status_code == 401
     finally:
         close_app(app)
 
