@@ -79,10 +79,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_request_logging(app)
     app.before_request(_check_json_body)
 
-    from . import camunda, clock, decisions, definitions, health, pathways, patients, tasks, worklist
+    from . import camunda, clock, decisions, definitions, health, pathways, patients, tasks
     from .openapi import init_openapi
 
-    for module in (health, definitions, patients, pathways, tasks, decisions, clock, camunda, worklist):
+    for module in (health, definitions, patients, pathways, tasks, decisions, clock, camunda):
         app.register_blueprint(module.bp)
     init_openapi(app)
+    if app.config.get("WEB_APP", True):
+        import webapp
+
+        webapp.init_app(app)  # the pages, over the same service
     return app

@@ -1,0 +1,138 @@
+"""The web app in a real browser (Debian's Chromium, driven by Playwright), as a coordinator
+uses it, with axe-core checking every page for serious or critical accessibility problems."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web_support import AXE, CHROMIUM, axe_violations, demo_app, ensure_axe, live_server
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+RED_FLAGS = ["sphincterDysfunction", "objectiveMotorDeficit", "objectiveSensoryDeficit",
+             "progressiveNeuroDeterioration", "cordOrCaudaCompressionOnImaging", "spinalInstability",
+             "subjectiveRadicularSymptoms", "atypicalFeatures", "radicularPain"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    app, tokens = demo_app(tmp_path_factory.mktemp("web"))
+    with live_server(app) as url:
+        yield {"app": app, "url": url, "tokens": tokens}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/test installs it where apt-get can run)")
+    reason = ensure_axe()
+    if reason:
+        pytest.skip(reason)
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(path=str(AXE))
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield opened
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def accessible(page: Any) -> None:
+    assert axe_violations(page) == [], page.url
+
+
+def test_coordinator_completes_an_overdue_intake_answering_no_to_every_red_flag(site: dict[str, Any], page: Any,
+                                                                                 tmp_path: Path) -> None:
+    url = site["url"]
+    page.goto(f"{url}/worklist")
+    assert page.url.startswith(f"{url}/signin")  # not signed in: the worklist asks who you are
+    accessible(page)
+    page.get_by_label("Your access token").fill(site["tokens"]["coordinator"])
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("status").filter(has_text="Signed in as demo-coordinator").is_visible()
+    assert page.locator("header .role").inner_text() == "(Care coordinator)"
+    accessible(page)
+
+    # filter: overdue clinician work; the filters are in the URL, so the view can be bookmarked
+    page.get_by_label("Group").select_option("clinician")
+    page.get_by_label("Overdue only").check()
+    page.get_by_role("button", name="Apply filters").click()
+    assert "group=clinician" in page.url and "overdue=1" in page.url
+    rows = page.locator("table.tasks tbody tr")
+    assert rows.count() > 0
+    for index in range(rows.count()):
+        assert "Overdue" in rows.nth(index).inner_text()  # said in words, not only by colour
+    accessible(page)
+
+    intake = page.get_by_role("link", name="Intake and red-flag screen").first
+    intake.click()
+    assert page.get_by_role("heading", name="Intake and red-flag screen").is_visible()
+    task_id = re.search(r"/tasks/([0-9a-f-]+)", page.url).group(1)
+    assert page.get_by_text("Overdue").first.is_visible()
+    accessible(page)
+    page.get_by_role("button", name="Claim this task").click()
+    assert page.get_by_role("status").filter(has_text="You have claimed").is_visible()
+
+    # yes/no questions are an explicit choice: "No" can be answered, and nothing is pre-ticked
+    for name in RED_FLAGS:
+        group = page.locator(f"#field-{name}")
+        assert group.locator("input[type=checkbox]").count() == 0
+        assert group.locator("input[type=radio]:checked").count() == 0
+        group.get_by_label("No", exact=True).check()
+    for fieldset in page.locator("fieldset.field").all():
+        if fieldset.locator("input[type=radio][value=false]").count() and not fieldset.locator("input:checked").count():
+            fieldset.get_by_label("No", exact=True).check()
+    page.get_by_label("Date the fracture was identified").fill("2026-01-02")
+    page.get_by_label("Fracture level, e.g. L2").fill("L1")
+    page.locator("#field-mechanism").get_by_label("Low-energy fall").check()  # a short list: radio buttons
+    page.get_by_label("Current osteoporosis agent").select_option("NONE")  # a long list: a list box
+    page.locator("#field-miOrStrokeHistory input[value=NONE]").check()
+    page.get_by_label("Lifetime teriparatide + abaloparatide months").fill("0")
+    page.get_by_label("Romosozumab doses already received").fill("0")
+    page.get_by_label("Pain score (0-10, 1 decimal)").fill("11")
+    page.get_by_role("button", name="Submit").click()
+
+    # the error is at the field, stays, and keeps every other answer
+    error = page.locator("#error-painScore")
+    assert error.is_visible() and "Must be at most 10." in error.inner_text()
+    assert page.get_by_role("alert").filter(has_text="Nothing was saved").first.is_visible()
+    page.wait_for_timeout(1500)
+    assert error.is_visible()
+    assert page.locator("#field-sphincterDysfunction input[value=false]").is_checked()
+    assert page.get_by_label("Fracture level, e.g. L2").input_value() == "L1"
+    accessible(page)
+
+    page.get_by_label("Pain score (0-10, 1 decimal)").fill("6")
+    page.get_by_role("button", name="Submit").click()
+    assert page.get_by_role("status").filter(has_text="Completed “Intake and red-flag screen”").is_visible()
+    assert "group=clinician" in page.url  # back to the filtered worklist
+    page.screenshot(path=str(tmp_path / "worklist.png"), full_page=True)
+
+    # what was recorded: every red flag absent, as answered
+    service = site["app"].extensions["pathway"]["service"]
+    done = service.task(task_id)
+    assert (done["status"], done["completedBy"]) == ("completed", "demo-coordinator")
+    variables = service.pathway(done["pathwayId"])["variables"]
+    assert all(variables[name] is False for name in RED_FLAGS), {n: variables[n] for n in RED_FLAGS}
+
+    # the patient's page shows it in clinical language, and what comes next
+    page.goto(f"{url}/patients/{done['patientId']}")
+    timeline = page.locator("ol.timeline")
+    assert timeline.get_by_text(re.compile("Completed “Intake and red-flag screen”")).first.is_visible()
+    assert "UT1_Intake" not in timeline.inner_text()
+    accessible(page)

@@ -1,0 +1,105 @@
+"""A task: what it is, who it is for, its form; claim, release and complete it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from api.state import service
+from engine.service import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+
+from .formview import answers, controls
+from .signin import signed_in
+
+bp = Blueprint("task_pages", __name__)
+
+
+def _back() -> str:
+    target = request.form.get("back") or request.args.get("back") or ""
+    return target if target.startswith("/worklist") or target.startswith("/patients/") else url_for("worklist.page")
+
+
+def _load(task_id: str) -> dict[str, Any]:
+    try:
+        return service().task(task_id)
+    except NotFound:
+        abort(404, "There is no such task. It may have been completed or withdrawn by the pathway.")
+
+
+@bp.get("/tasks/<task_id>")
+@signed_in
+def page(task_id: str) -> Any:
+    task = _load(task_id)
+    return _render(task)
+
+
+def _render(task: dict[str, Any], submitted: Any = None, errors: dict[str, str] | None = None,
+            status: int = 200) -> Any:
+    mine = task["assignee"] == g.user.name
+    return render_template("task.html", task=task, controls=controls(task["form"], submitted, errors),
+                           errors=errors or {}, mine=mine, back=_back()), status
+
+
+@bp.post("/tasks/<task_id>/claim")
+@signed_in
+def claim(task_id: str) -> Any:
+    task = _load(task_id)
+    try:
+        service().claim(task_id, actor=g.user.name, if_match=request.form.get("etag") or None,
+                        actor_groups=g.user.groups)
+        flash(f"You have claimed “{task['name']}”.", "success")
+    except (Conflict, Forbidden, PreconditionFailed) as exc:
+        flash(f"Could not claim “{task['name']}”: {exc}", "error")
+    return redirect(request.form.get("next") or url_for("task_pages.page", task_id=task_id, back=_back()))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@signed_in
+def unclaim(task_id: str) -> Any:
+    task = _load(task_id)
+    if task["assignee"] != g.user.name:
+        flash(f"“{task['name']}” is not claimed by you, so you cannot release it.", "error")
+    else:
+        try:
+            service().unclaim(task_id, actor=g.user.name, if_match=request.form.get("etag") or None)
+            flash(f"You have released “{task['name']}” for others to take.", "success")
+        except (Conflict, PreconditionFailed) as exc:
+            flash(f"Could not release “{task['name']}”: {exc}", "error")
+    return redirect(request.form.get("next") or url_for("task_pages.page", task_id=task_id, back=_back()))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@signed_in
+def complete(task_id: str) -> Any:
+    task = _load(task_id)
+    if task["assignee"] != g.user.name:
+        # one person at a time works a task: the form is only for whoever has claimed it
+        flash("Claim the task before completing it.", "error")
+        return redirect(url_for("task_pages.page", task_id=task_id, back=_back()))
+    try:
+        service().complete(task_id, answers(task["form"], request.form), actor=g.user.name,
+                           if_match=request.form.get("etag") or None, actor_groups=g.user.groups)
+    except InvalidInput as exc:
+        errors = {e.field: _said(e) for e in exc.errors} if exc.errors else {}
+        flash("The form has errors: each is shown next to its field. Nothing was saved.", "error")
+        return _render(task, request.form, errors or {"_form": str(exc)}, 422)
+    except PreconditionFailed:
+        flash("Someone changed this task while you had it open. It has been reloaded; check it and submit again.",
+              "error")
+        return _render(_load(task_id), request.form, None, 412)
+    except (Conflict, Forbidden) as exc:
+        flash(f"Could not complete “{task['name']}”: {exc}", "error")
+        return redirect(url_for("task_pages.page", task_id=task_id, back=_back()))
+    flash(f"Completed “{task['name']}” for {_who(task)}.", "success")
+    return redirect(_back())
+
+
+def _said(error: Any) -> str:
+    """A field error as it reads next to its label (the label is already there)."""
+    return "Answer this question." if error.code == "required" else error.message[:1].upper() + error.message[1:] + "."
+
+
+def _who(task: dict[str, Any]) -> str:
+    patient = task.get("patient") or {}
+    return patient.get("displayName") or patient.get("externalId") or "the patient"
