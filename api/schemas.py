@@ -189,6 +189,7 @@ class TaskQuery(Strict):
     overdue: bool | None = None
     limit: int = Field(default=50, ge=1, le=1000)
     cursor: str | None = Field(default=None, min_length=1, max_length=2000)
+    sort: Literal["due", "priority"] = "due"
 
 
 class PatientLabel(BaseModel):

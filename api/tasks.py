@@ -34,12 +34,13 @@ def _etag(task: dict[str, Any]) -> dict[str, str]:
 @bp.get("")
 @endpoint(roles=READERS, tags=("tasks",), query=TaskQuery, ok={"HTTP_200": TaskPage})
 def list_tasks(query: TaskQuery) -> dict[str, Any]:
-    """Tasks sorted by due date ascending (undated last), filtered, one page at a time."""
+    """Tasks sorted by due date ascending (undated last), or with ``sort=priority`` highest
+    priority first (none counts as Camunda's 50) then by due date; filtered, one page at a time."""
     return service().tasks(
         status=None if query.status == "any" else query.status, candidate_group=query.candidateGroup,
         assignee=query.assignee, patient_id=query.patientId, pathway_id=query.pathwayId,
         due_before=query.dueBefore, due_after=query.dueAfter, overdue=query.overdue, limit=query.limit,
-        cursor=query.cursor,
+        cursor=query.cursor, order=query.sort,
     )
 
 

@@ -112,6 +112,34 @@ def test_replace_ready_tasks_inserts_updates_and_closes(session_factory: session
         assert t1 is not None and t1.status == TaskStatus.READY and t1.completed_at is None
 
 
+def test_priority_order_pages_by_its_own_cursor(session_factory: sessionmaker[Session]) -> None:
+    with session_factory.begin() as session:
+        due_order = _seed_worklist(session)
+        iid, _ = _instance(session, "P9")
+        # 80 and 20 around tasks without a priority (Camunda's default, 50)
+        replace_ready_tasks(session, iid, [_task("hi", due_at=T0 + timedelta(days=9), priority=80),
+                                           _task("lo", due_at=T0, priority=20),
+                                           _task("mid", due_at=T0 + timedelta(days=5), priority=50)], T0)
+    # the default-priority tasks keep due order among themselves: mid (day 5) after the day-2 ones
+    defaults = [t for t in due_order if t in "cdbah"] + ["mid"] + [t for t in due_order if t in "egf"]
+    with session_factory() as session:
+        everything = query_tasks(session, limit=100, order="priority")
+        assert [t.id for t in everything.items] == ["hi", *defaults, "lo"]
+        seen, cursor = [], None
+        while True:
+            page = query_tasks(session, limit=2, order="priority", after_cursor=cursor)
+            seen += [t.id for t in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == [t.id for t in everything.items]
+        due_cursor = query_tasks(session, limit=2).next_cursor
+        with pytest.raises(ValueError, match="another sort order"):
+            query_tasks(session, order="priority", after_cursor=due_cursor)
+        with pytest.raises(ValueError, match="unknown order"):
+            query_tasks(session, order="name")
+
+
 def _seed_worklist(session: Session) -> list[str]:
     """Tasks with due ties, no-due tasks and created_at ties; returns the expected order."""
     iid, _ = _instance(session)
@@ -205,8 +233,9 @@ def test_cursor_survives_new_tasks_and_rejects_garbage(session_factory: sessionm
         first = query_tasks(session, limit=3)
         assert [t.id for t in first.items] == ["c", "d", "b"]
         assert first.next_cursor is not None
-        has_due, due, created, tid = decode_cursor(first.next_cursor)
-        assert (has_due, due, created, tid) == (True, T0 + timedelta(days=1), T0 + timedelta(minutes=1), "b")
+        priority, has_due, due, created, tid = decode_cursor(first.next_cursor)
+        assert (priority, has_due, due, created, tid) == (None, True, T0 + timedelta(days=1),
+                                                          T0 + timedelta(minutes=1), "b")
     with session_factory.begin() as session:
         # A task inserted before the cursor position does not shift the next page.
         iid, _ = _instance(session, "P3")

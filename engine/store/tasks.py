@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -32,6 +32,7 @@ _PLAIN_FIELDS = (
     "lane",
 )
 MAX_PAGE = 1000
+DEFAULT_PRIORITY = 50  # Camunda 7's task priority when the model sets none
 
 
 @dataclass
@@ -155,6 +156,7 @@ def query_tasks(
     overdue_at: datetime | None = None,
     limit: int = 50,
     after_cursor: str | None = None,
+    order: str = "due",
 ) -> TaskPage:
     """One page of tasks, due soonest first, tasks without a due date last.
 
@@ -162,7 +164,9 @@ def query_tasks(
     cursor is stable on both databases even while tasks are added. ``candidate_group`` may
     be several names (any of them matches). ``due_before``/``due_after`` are strict;
     ``overdue_at=now`` keeps tasks whose due time has passed. ``status=None`` means any.
-    Raises ValueError for a malformed cursor.
+    ``order="priority"``: highest priority first (a task without one counts as Camunda's
+    default, :data:`DEFAULT_PRIORITY`), then in due order. Raises ValueError for a malformed
+    cursor or one from the other order.
     """
     limit = max(1, min(int(limit), MAX_PAGE))
     no_due = case((Task.due_at.is_(None), 1), else_=0)
@@ -187,13 +191,22 @@ def query_tasks(
         stmt = stmt.where(Task.due_at > due_after)
     if overdue_at is not None:
         stmt = stmt.where(Task.due_at < overdue_at)
+    if order not in ("due", "priority"):
+        raise ValueError(f"unknown order '{order}' (due or priority)")
+    by_priority = order == "priority"
+    priority = func.coalesce(Task.priority, DEFAULT_PRIORITY)
     if after_cursor:
-        stmt = stmt.where(_after(decode_cursor(after_cursor)))
-    stmt = stmt.order_by(no_due, Task.due_at, Task.created_at, Task.id).limit(limit + 1)
+        found = decode_cursor(after_cursor)
+        if (found[0] is not None) != by_priority:
+            raise ValueError("the cursor belongs to another sort order")
+        after = _after(found[1:])
+        stmt = stmt.where(or_(priority < found[0], and_(priority == found[0], after)) if by_priority else after)
+    keys = (no_due, Task.due_at, Task.created_at, Task.id)
+    stmt = stmt.order_by(*((priority.desc(), *keys) if by_priority else keys)).limit(limit + 1)
     rows = list(session.scalars(stmt))
     more = len(rows) > limit
     items = rows[:limit]
-    return TaskPage(items, encode_cursor(items[-1]) if more else None)
+    return TaskPage(items, encode_cursor(items[-1], by_priority) if more else None)
 
 
 def _after(key: tuple[bool, datetime | None, datetime, str]) -> ColumnElement[bool]:
@@ -213,21 +226,30 @@ def _after(key: tuple[bool, datetime | None, datetime, str]) -> ColumnElement[bo
     return and_(Task.due_at.is_(None), later_tie)
 
 
-def encode_cursor(task: Task) -> str:
-    payload = [
+def encode_cursor(task: Task, by_priority: bool = False) -> str:
+    payload: list[Any] = [
         task.due_at is not None,
         task.due_at.astimezone(UTC).isoformat() if task.due_at else None,
         task.created_at.astimezone(UTC).isoformat(),
         task.id,
     ]
+    if by_priority:  # the due-order cursor stays as it was; a priority cursor leads with its key
+        payload = ["priority", task.priority if task.priority is not None else DEFAULT_PRIORITY, *payload]
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[bool, datetime | None, datetime, str]:
+def decode_cursor(cursor: str) -> tuple[int | None, bool, datetime | None, datetime, str]:
+    """(priority, or None for a due-order cursor; has a due date; due; created; id)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        has_due, due, created, task_id = json.loads(raw)
+        values = json.loads(raw)
+        priority = None
+        if isinstance(values, list) and values and values[0] == "priority":
+            priority, values = values[1], values[2:]
+            if not isinstance(priority, int) or isinstance(priority, bool):
+                raise ValueError("bad priority")
+        has_due, due, created, task_id = values
         if not isinstance(has_due, bool) or not isinstance(task_id, str):
             raise ValueError("bad types")
         due_at = datetime.fromisoformat(due) if has_due else None
@@ -236,4 +258,4 @@ def decode_cursor(cursor: str) -> tuple[bool, datetime | None, datetime, str]:
             raise ValueError("naive datetime")
     except (binascii.Error, ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
         raise ValueError(f"invalid cursor: {cursor!r}") from exc
-    return has_due, due_at, created_at, task_id
+    return priority, has_due, due_at, created_at, task_id
