@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..forms import FormValidationError, validate_submission
 from ..runtime import TaskNotReady
-from ..store import Patient, Task, TaskStatus, add_audit, get_task, query_tasks
+from ..store import Instance, Patient, Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, require_running
 from .persist import change_and_save
@@ -73,14 +73,15 @@ class TaskService:
     def tasks(self, *, status: str | None = "ready", candidate_group: str | list[str] | None = None,
               assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
               due_before: datetime | None = None, due_after: datetime | None = None, overdue: bool | None = None,
-              limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+              limit: int = 50, cursor: str | None = None, order: str = "due") -> dict[str, Any]:
+        """A page of tasks, due soonest first (``order="priority"``: highest priority first)."""
         now = self.ctx.now()
         with self.ctx.read() as session:
             try:
                 page = query_tasks(session, status=status, candidate_group=candidate_group, assignee=assignee,
                                    patient_id=patient_id, instance_id=pathway_id, due_before=due_before,
                                    due_after=due_after, overdue_at=now if overdue else None, limit=limit,
-                                   after_cursor=cursor)
+                                   after_cursor=cursor, order=order)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
             labels = patient_labels(session, [t.patient_id for t in page.items])
@@ -94,6 +95,23 @@ class TaskService:
                 raise NotFound(f"task {task_id} not found")
             return {**task_view(task, self.ctx.now(), with_form=True),
                     "patient": patient_labels(session, [task.patient_id]).get(task.patient_id)}
+
+    def task_reason(self, task_id: str) -> dict[str, Any] | None:
+        """Why the task is there: the branch or event just before it and the decision behind
+        that branch, with its trace (:func:`engine.explain.explain`); None for a task that is no
+        longer open or where nothing branched or decided on the way."""
+        from ..explain import explain
+
+        with self.ctx.read() as session:
+            task = get_task(session, task_id)
+            if task is None:
+                raise NotFound(f"task {task_id} not found")
+            if task.status != TaskStatus.READY:
+                return None
+            instance = session.get(Instance, task.instance_id)
+            runtime = self.ctx.load_runtime(session, instance)
+            model = self.ctx.bundle_for(instance.definition).model
+        return explain(runtime.workflow, model, task_id) if model is not None else None
 
     def _ready_task(self, session, task_id: str, if_match: str | None) -> Task:
         task = get_task(session, task_id)
