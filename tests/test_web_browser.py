@@ -135,4 +135,12 @@ def test_coordinator_completes_an_overdue_intake_answering_no_to_every_red_flag(
     timeline = page.locator("ol.timeline")
     assert timeline.get_by_text(re.compile("Completed “Intake and red-flag screen”")).first.is_visible()
     assert "UT1_Intake" not in timeline.inner_text()
+    # and where the patient now is on the diagram (bpmn-js from npm): the intake done, the next
+    # tasks in progress
+    diagram = page.locator(".diagram").first
+    diagram.and_(page.locator("[data-ready=true]")).wait_for()
+    assert diagram.locator('g.djs-element.pw-done[data-element-id="UT1_Intake"]').count() == 1
+    assert diagram.locator('g.djs-element.pw-active[data-element-id="UT2_Coordination"]').count() == 1
+    assert diagram.locator(".pw-badge").filter(has_text="Now").count() >= 1
+    page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
     accessible(page)

@@ -74,7 +74,7 @@ def test_pages_need_a_signed_in_user_and_sign_out_ends_it(app: Flask, tokens: di
 
 
 def test_every_page_but_sign_in_needs_a_session(app: Flask) -> None:
-    public = {"signin.form", "signin.sign_in", "signin.sign_out", "webapp.static", "home"}
+    public = {"signin.form", "signin.sign_in", "signin.sign_out", "webapp.static", "diagram.viewer", "home"}
     pages = {rule.endpoint for rule in app.url_map.iter_rules()
              if not rule.rule.startswith(("/api/", "/engine-rest/")) and rule.endpoint != "static"}
     assert {"worklist.page", "task_pages.page", "task_pages.complete", "patient_pages.page"} <= pages
@@ -127,6 +127,15 @@ def test_worklist_names_the_patient_and_filters_from_the_url(app: Flask, coordin
     assert bad.status_code == 200 and "is not a date" in bad.text
 
 
+def test_worklist_sorts_by_priority_when_asked(app: Flask, coordinator: FlaskClient) -> None:
+    page = coordinator.get("/worklist?sort=priority").text
+    assert "highest priority first" in page and '<option value="priority" selected>' in page
+    ids = re.findall(r'href="/tasks/([0-9a-f-]+)', page)
+    shown = {t["id"]: t for t in service(app).tasks(limit=500)["items"]}
+    priorities = [50 if shown[i]["priority"] is None else shown[i]["priority"] for i in ids]
+    assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) > 1
+
+
 def test_worklist_due_window_is_in_whole_site_days(app: Flask, coordinator: FlaskClient) -> None:
     every = service(app).tasks(limit=500)["items"]
     day = datetime.fromisoformat(every[0]["due"]).date()
@@ -138,16 +147,17 @@ def test_worklist_due_window_is_in_whole_site_days(app: Flask, coordinator: Flas
 def test_worklist_pages_follow_the_cursor_without_gaps(app: Flask, coordinator: FlaskClient) -> None:
     import webapp.worklist as worklist
 
-    every = [t["id"] for t in service(app).tasks(limit=500)["items"]]
     saved, worklist.PAGE = worklist.PAGE, 4
     try:
-        seen, url = [], "/worklist"
-        while url:
-            page = coordinator.get(url).text
-            seen += re.findall(r'href="/tasks/([0-9a-f-]+)', page)
-            found = re.search(r'href="([^"]+)" rel="next"', page)
-            url = found.group(1).replace("&amp;", "&") if found else None
-        assert seen == every
+        for order in ("due", "priority"):
+            every = [t["id"] for t in service(app).tasks(limit=500, order=order)["items"]]
+            seen, url = [], f"/worklist?sort={order}"
+            while url:
+                page = coordinator.get(url).text
+                seen += re.findall(r'href="/tasks/([0-9a-f-]+)', page)
+                found = re.search(r'href="([^"]+)" rel="next"', page)
+                url = found.group(1).replace("&amp;", "&") if found else None
+            assert seen == every, order
         assert "First page" in coordinator.get(f"/worklist?cursor={service(app).tasks(limit=4)['nextCursor']}").text
         bad = coordinator.get("/worklist?cursor=garbage")
         assert bad.status_code == 302
@@ -237,6 +247,54 @@ def test_patient_pages_list_search_and_tell_the_story_in_clinical_words(app: Fla
     assert not re.search(r"\b(UT|BE|BRT|GX)_\w+", text(timeline))  # no element ids
     assert "Open tasks" in page and "Coming up" in page
     assert coordinator.get("/patients/nope").status_code == 404
+
+
+def test_the_patient_page_draws_the_pathways_own_diagrams(app: Flask, coordinator: FlaskClient) -> None:
+    from webapp.diagram import views
+
+    patient = service(app).patient(external_id="DEMO-002")
+    pathway = patient["pathways"][0]["id"]
+    page = coordinator.get(f"/patients/{patient['id']}").text
+    assert "/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page
+    sources = re.findall(r'data-src="([^"]+)"', page)
+    assert sources[0] == f"/pathways/{pathway}/diagram/ovcf_pathway.bpmn"
+    assert f"/pathways/{pathway}/diagram/bone_health.bpmn" in sources  # the patient is in the bone track now
+    xml = coordinator.get(sources[0])
+    assert xml.status_code == 200 and xml.mimetype == "application/xml" and b'id="UT1_Intake"' in xml.data
+    assert coordinator.get(f"/pathways/{pathway}/diagram/elsewhere.bpmn").status_code == 404
+    assert app.test_client().get(sources[0]).status_code == 302  # not signed in
+    assert coordinator.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200
+
+    state = {"activeElements": ["UT_X", "CA_Y", "UT_Z"], "completedElements": ["Start", "UT_W"]}
+    elements = {"Start": {"file": "main.bpmn"}, "UT_W": {"file": "main.bpmn"}, "CA_Y": {"file": "main.bpmn"},
+                "UT_X": {"file": "called.bpmn"}, "UT_Z": {"file": "called.bpmn"}, "Old": {"file": "old.bpmn"}}
+    assert views(state, elements, {"UT_X"}) == [
+        {"file": "main.bpmn", "active": ["CA_Y"], "done": ["Start", "UT_W"], "overdue": []},
+        {"file": "called.bpmn", "active": ["UT_X", "UT_Z"], "done": [], "overdue": ["UT_X"]}]
+
+
+def test_why_this_task_names_the_branch_and_the_decision_behind_it(app: Flask, coordinator: FlaskClient) -> None:
+    task = open_task(app, "UT_CompleteWorkup")  # DT3 could not decide the tier: the DXA is needed
+    reason = service(app).task_reason(task["id"])
+    assert reason["via"]["element"] == "GX_SecondaryCause" and reason["via"]["branch"] == "risk tier undetermined"
+    assert reason["decision"]["id"] == "FractureRiskTier" and reason["decision"]["resultVariable"] == "riskResult"
+    page = text(coordinator.get(f"/tasks/{task['id']}").text)
+    assert "Why this task" in page and "took the branch “risk tier undetermined”" in page
+    assert "Because of the decision “Fracture risk tier (DT3)”" in page
+    assert re.search(r"Result riskTier: UNDETERMINED", page)
+    chase = open_task(app, "UT_Chase_CompleteWorkup")  # raised by the overdue timer on that task
+    assert service(app).task_reason(chase["id"])["via"] == {
+        "kind": "timer", "element": "BE_CompleteWorkup_Overdue", "name": "Overdue",
+        "on": "Record the DXA the risk tier needs"}
+    assert "The time “Overdue” was reached on “Record the DXA the risk tier needs”" in text(
+        coordinator.get(f"/tasks/{chase['id']}").text)
+
+
+def test_values_are_said_in_words() -> None:
+    from webapp.display import answer
+
+    assert [answer(v) for v in (True, False, None, "0.13333333333", 2.5, "ES_2019", {"riskTier": "HIGH"}, [])] == [
+        "Yes", "No", "—", "0.13", "2.5", "ES_2019", "riskTier: HIGH", "none"]
 
 
 def test_times_are_shown_in_the_site_time_zone_and_due_dates_as_dates(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,21 +29,22 @@ SECURITY_HEADERS = {
 # templates and static files of the pages (served under /assets)
 assets = Blueprint("webapp", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/assets")
-PAGES = ("webapp", "signin", "worklist", "task_pages", "patient_pages")
+PAGES = ("webapp", "signin", "worklist", "task_pages", "patient_pages", "diagram")
 
 
 def init_app(app: Flask) -> None:
     """Register the pages on an app made by ``api.create_app``."""
-    from . import patients, signin, tasks, worklist
+    from . import diagram, patients, signin, tasks, worklist
 
     app.secret_key = app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY") or _instance_secret(app)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Strict")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.register_blueprint(assets)
-    for module in (signin, worklist, tasks, patients):
+    for module in (signin, worklist, tasks, patients, diagram):
         app.register_blueprint(module.bp)
     app.add_template_filter(display.when, "when")
     app.add_template_filter(display.day, "day")
+    app.add_template_filter(display.answer, "answer")
     app.add_url_rule("/", "home", lambda: redirect("/worklist"))
     app.after_request(_secure)
 
@@ -52,7 +53,7 @@ def _secure(response: Response) -> Response:
     if request.blueprint in PAGES or request.endpoint == "home":
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.endpoint != "webapp.static":
+        if request.endpoint not in ("webapp.static", "diagram.viewer"):
             response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from engine.clock import site_timezone
 
@@ -36,3 +39,26 @@ def iso_local(value: str | datetime | None) -> str:
     """The machine-readable form for ``<time datetime=...>``."""
     moment = _local(value)
     return moment.isoformat(timespec="minutes") if moment else ""
+
+
+_NUMBER = re.compile(r"-?\d+\.\d{3,}")
+
+
+def answer(value: Any) -> str:
+    """A recorded or decided value in words: Yes/No, a dash for nothing, numbers to two decimals,
+    a record as "name: value" pairs."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float | Decimal) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        try:
+            number = Decimal(str(value)).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            return str(value)
+        return format(number.normalize(), "f")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {answer(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(answer(v) for v in value) or "none"
+    return str(value)

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, render_template, request
 from api.state import service
 from engine.service import InvalidInput, NotFound
 
+from .diagram import viewer_installed, views
 from .signin import signed_in
 from .timeline import entries
 
@@ -49,8 +50,10 @@ def page(patient_id: str) -> Any:
         timers = [{"name": _timer_name(t["elementId"], elements), "due": t["due"]}
                   for t in sorted(state["timers"], key=lambda t: t["due"])]
         timeline = list(reversed(entries(svc.timeline(ref["id"]), elements, names)))
-        pathways.append({"state": state, "open": open_tasks, "timers": timers, "timeline": timeline})
-    return render_template("patient.html", patient=patient, pathways=pathways)
+        overdue = {t["elementId"] for t in open_tasks if t["overdue"]}
+        pathways.append({"state": state, "open": open_tasks, "timers": timers, "timeline": timeline,
+                         "diagrams": views(state, elements, overdue)})
+    return render_template("patient.html", patient=patient, pathways=pathways, viewer=viewer_installed())
 
 
 def _timer_name(element_id: str, elements: dict[str, dict[str, str]]) -> str:

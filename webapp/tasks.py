@@ -37,8 +37,20 @@ def page(task_id: str) -> Any:
 def _render(task: dict[str, Any], submitted: Any = None, errors: dict[str, str] | None = None,
             status: int = 200) -> Any:
     mine = task["assignee"] == g.user.name
+    reason = service().task_reason(task["id"])
     return render_template("task.html", task=task, controls=controls(task["form"], submitted, errors),
-                           errors=errors or {}, mine=mine, back=_back()), status
+                           errors=errors or {}, mine=mine, back=_back(), reason=reason,
+                           decided=_decided(reason)), status
+
+
+def _decided(reason: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The decision's own trace entry (its inputs, matched rules and result), not those of the
+    decisions it required."""
+    decision = (reason or {}).get("decision")
+    if not decision:
+        return None
+    entries = [e for e in decision["trace"] if e.get("decision") == decision["id"]] or decision["trace"][-1:]
+    return entries[-1] if entries else None
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -18,7 +18,6 @@ from .signin import signed_in
 
 bp = Blueprint("worklist", __name__)
 PAGE = 25
-FILTERS = ("group", "mine", "overdue", "from", "to", "patient")
 
 
 @dataclass
@@ -29,12 +28,14 @@ class Filters:
     start: date | None = None  # due on or after this day
     end: date | None = None  # due on or before this day
     patient: str = ""  # the hospital identifier
+    sort: str = "due"  # or "priority"
 
     @classmethod
     def from_args(cls, args: Any) -> tuple[Filters, list[str]]:
         problems = []
         found = cls(group=args.get("group", "").strip(), mine=args.get("mine") == "1",
-                    overdue=args.get("overdue") == "1", patient=args.get("patient", "").strip())
+                    overdue=args.get("overdue") == "1", patient=args.get("patient", "").strip(),
+                    sort="priority" if args.get("sort") == "priority" else "due")
         for name, attr in (("from", "start"), ("to", "end")):
             text = args.get(name, "").strip()
             if text:
@@ -48,7 +49,7 @@ class Filters:
         """The filters as URL parameters (empty ones left out)."""
         pairs = {"group": self.group, "mine": "1" if self.mine else "", "overdue": "1" if self.overdue else "",
                  "from": self.start.isoformat() if self.start else "", "to": self.end.isoformat() if self.end else "",
-                 "patient": self.patient}
+                 "patient": self.patient, "sort": "" if self.sort == "due" else self.sort}
         return {k: v for k, v in pairs.items() if v}
 
     @property
@@ -83,7 +84,8 @@ def page() -> Any:
                 assignee=g.user.name if filters.mine else None, patient_id=patient_id,
                 due_after=_midnight(filters.start) - timedelta(microseconds=1) if filters.start else None,
                 due_before=_midnight(filters.end + timedelta(days=1)) if filters.end else None,
-                overdue=filters.overdue or None, limit=PAGE, cursor=request.args.get("cursor") or None)
+                overdue=filters.overdue or None, limit=PAGE, cursor=request.args.get("cursor") or None,
+                order=filters.sort)
             items, next_cursor = found["items"], found["nextCursor"]
         except InvalidInput:
             flash("That page link is no longer valid; showing the first page.", "error")

@@ -56,7 +56,7 @@ class PatientService:
     def elements(self, instance_id: str) -> dict[str, dict[str, str]]:
         """Element id -> its name in the pathway's diagrams (the id where it has none) and its
         BPMN type (``userTask``, ``boundaryEvent``, ...) and, for a boundary event, the id of the
-        activity it is attached to (``on``)."""
+        activity it is attached to (``on``); the diagram file it is drawn in (``file``)."""
         with self.ctx.read() as session:
             instance = session.get(Instance, instance_id)
             if instance is None:
@@ -64,5 +64,5 @@ class PatientService:
             bundle = self.ctx.bundle_for(instance.definition)
         if bundle.model is None:
             return {}
-        return {e.id: {"name": e.name, "type": e.tag, "on": e.node.get("attachedToRef") or ""}
+        return {e.id: {"name": e.name, "type": e.tag, "on": e.node.get("attachedToRef") or "", "file": e.file}
                 for e in bundle.model.elements.values()}
