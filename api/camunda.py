@@ -6,14 +6,12 @@ Errors here keep Camunda's shape ``{"type": "...Exception", "message": ...}`` (p
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.models.bundle import SAFETY_SUFFIX, load_bundle
-from engine.problems import ModelError, Problem
+from engine.problems import ModelError
 from engine.service import NotFound, ServiceError
 
 from .auth import AUTHORS, READERS, WORKERS, actor
@@ -118,19 +116,8 @@ def create_deployment() -> Response | dict[str, Any]:
     name = request.form.get("deployment-name") or None
     source = request.form.get("deployment-source") or None
     filtering = request.form.get("enable-duplicate-filtering", "false").lower() == "true"
-    svc = service()
     try:
-        bundles = merged_bundles(model_files(uploaded_files()))
-        if len(bundles) > 1:
-            problems = []
-            for files in bundles:  # all or nothing: lint every merged bundle before storing any
-                try:
-                    load_bundle(files)
-                except ModelError as exc:
-                    problems.extend(exc.problems)
-            if problems:
-                raise ModelError(problems)
-        results = [svc.deploy(files, actor=actor()) for files in bundles]
+        results = service().deploy_upload(uploaded_files(), actor=actor())
     except ModelError as exc:
         return _parse_exception(exc)
     deployment = _deployment(results[0], name, source)
@@ -138,42 +125,6 @@ def create_deployment() -> Response | dict[str, Any]:
                 if r["created"] or not filtering}
     return {**deployment, "deployedProcessDefinitions": deployed or None, "deployedCaseDefinitions": None,
             "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
-
-
-_PROCESS_ID = re.compile(r'<(?:[\w.-]+:)?process\b[^>]*?\bid="([^"]+)"')
-MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml", SAFETY_SUFFIX)
-
-
-def model_files(uploaded: dict[str, bytes]) -> dict[str, bytes]:
-    """The BPMN and DMN parts; the Modeler may attach forms and other files the engine does not run."""
-    kept = {name: content for name, content in uploaded.items() if name.lower().endswith(MODEL_SUFFIXES)}
-    if not kept:
-        raise ModelError([Problem("-", "-", "no .bpmn or .dmn file was uploaded")])
-    return kept
-
-
-def merged_bundles(uploaded: dict[str, bytes]) -> list[dict[str, bytes | str]]:
-    """The upload on its own, or merged into each latest pathway version it belongs to.
-
-    A pathway belongs when its latest version has a file of an uploaded name or runs a process
-    an uploaded diagram defines; in the merge, files defining the uploaded processes under
-    another name are replaced too (a diagram saved under a new file name).
-    """
-    svc = service()
-    latest: dict[str, int] = {}
-    for row in svc.definitions():
-        latest[row["key"]] = max(latest.get(row["key"], 0), row["version"])
-    processes = {pid for content in uploaded.values()
-                 for pid in _PROCESS_ID.findall(content.decode("utf-8-sig", "replace"))}
-    bundles: list[dict[str, bytes | str]] = []
-    for key, version in sorted(latest.items()):
-        sources = svc.definition_source(key, version, "")
-        if not (set(sources) & set(uploaded) or key in processes):
-            continue
-        kept = {name: text for name, text in sources.items()
-                if name in uploaded or not set(_PROCESS_ID.findall(text)) & processes}
-        bundles.append({**kept, **uploaded})
-    return bundles or [dict(uploaded)]
 
 
 def _parse_exception(exc: ModelError) -> Response:

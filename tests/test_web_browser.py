@@ -144,3 +144,53 @@ def test_coordinator_completes_an_overdue_intake_answering_no_to_every_red_flag(
     assert diagram.locator(".pw-badge").filter(has_text="Now").count() >= 1
     page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
     accessible(page)
+
+
+def test_clinical_lead_sees_a_refused_deploy_on_the_diagram_then_deploys_and_migrates(
+        site: dict[str, Any], page: Any, tmp_path: Path) -> None:
+    from tests.test_web_pages import misspelt_and_fixed
+
+    url = site["url"]
+    broken, fixed = misspelt_and_fixed()
+    page.goto(f"{url}/signin")
+    page.get_by_label("Your access token").fill(site["tokens"]["clinical_lead"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Pathway versions").click()
+    accessible(page)
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "ovcf_pathway.bpmn").write_bytes(broken)
+    page.get_by_label("BPMN diagrams, DMN tables or safety properties").set_input_files(
+        str(tmp_path / "broken" / "ovcf_pathway.bpmn"))
+    page.get_by_role("button", name="Check and deploy").click()
+    assert page.get_by_role("alert").filter(has_text="Not deployed").is_visible()
+    finding = page.locator("table tr").filter(has_text="referalDecision")
+    assert finding.count() == 1 and "did you mean" in finding.inner_text()
+    flow = finding.locator("code").inner_text()
+    diagram = page.locator(".diagram").first
+    diagram.and_(page.locator("[data-ready=true]")).wait_for()
+    assert diagram.locator(f'g.djs-element.pw-overdue[data-element-id="{flow}"]').count() == 1
+    assert diagram.locator(".pw-badge").filter(has_text="Problem").count() >= 1
+    page.screenshot(path=str(tmp_path / "lead-refused.png"), full_page=True)
+    accessible(page)
+
+    (tmp_path / "fixed").mkdir()
+    (tmp_path / "fixed" / "ovcf_pathway.bpmn").write_bytes(fixed)
+    page.get_by_label("BPMN diagrams, DMN tables or safety properties").set_input_files(
+        str(tmp_path / "fixed" / "ovcf_pathway.bpmn"))
+    page.get_by_role("button", name="Check and deploy").click()
+    assert page.get_by_role("status").filter(has_text="Deployed ovcf_pathway version").is_visible()
+    target = int(re.search(r"/definitions/ovcf_pathway/(\d+)", page.url).group(1))
+    assert page.get_by_text("Changed: ovcf_pathway.bpmn").is_visible()
+    accessible(page)
+
+    page.get_by_role("link", name=f"Plan the move to version {target}").first.click()
+    assert page.get_by_role("heading", name=f"Move to version {target}: dry run").is_visible()
+    pathway = re.search(r"/pathways/([0-9a-f-]+)/migrate", page.url).group(1)
+    service = site["app"].extensions["pathway"]["service"]
+    assert service.pathway(pathway)["definition"]["version"] < target  # a dry run changes nothing
+    accessible(page)
+    page.get_by_role("button", name=f"Move this pathway to version {target}").click()
+    assert page.get_by_role("status").filter(has_text=f"to {target}").is_visible()
+    assert service.pathway(pathway)["definition"]["version"] == target
+    assert page.get_by_role("heading", name=re.compile(f"ovcf_pathway \\(version {target}\\)")).is_visible()

@@ -311,3 +311,67 @@ def test_the_instance_signing_key_is_made_once_and_kept(tmp_path: Path) -> None:
     first = _instance_secret(app)
     assert len(first) == 64 and _instance_secret(app) == first
     assert oct((tmp_path / "instance" / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def lead_client(app: Flask, tokens: dict[str, str]) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, tokens["clinical_lead"])
+    return client
+
+
+def misspelt_and_fixed() -> tuple[bytes, bytes]:
+    """The bundled main diagram with the issue's misspelt condition name, and with a harmless
+    renamed task instead."""
+    text = (Path(__file__).resolve().parents[1] / "pathways" / "ovcf_pathway.bpmn").read_text()
+    broken = text.replace('${threeMonth.referralDecision = "ESCALATE"}', '${threeMonth.referalDecision = "ESCALATE"}')
+    fixed = text.replace('name="4-6 week reassessment"', 'name="4-6 week reassessment (phone or clinic)"')
+    assert broken != text and fixed != text
+    return broken.encode(), fixed.encode()
+
+
+def test_the_lead_page_is_for_clinical_leads(app: Flask, tokens: dict[str, str], coordinator: FlaskClient) -> None:
+    assert coordinator.get("/definitions").status_code == 403
+    assert "Only a clinical lead" in coordinator.get("/definitions").text  # a page, not JSON
+    assert "Pathway versions" not in coordinator.get("/worklist").text
+    lead = lead_client(app, tokens)
+    page = lead.get("/definitions").text
+    assert "ovcf_pathway" in page and "Version 1" in page and "(latest)" in page
+
+
+def test_a_refused_deploy_lists_each_finding_and_marks_it_on_the_diagram(app: Flask, tokens: dict[str, str]) -> None:
+    import io
+
+    lead = lead_client(app, tokens)
+    broken, _ = misspelt_and_fixed()
+    before = service(app).definitions()
+    page = lead.get("/definitions").text
+    r = lead.post("/definitions", data={"csrf": csrf(page), "files": (io.BytesIO(broken), "ovcf_pathway.bpmn")},
+                  content_type="multipart/form-data")
+    assert r.status_code == 422 and "Not deployed" in r.text
+    assert "referalDecision" in r.text and "did you mean" in r.text  # the finding, with the near miss
+    flow = re.search(r"<td><code>(Flow_[^<]+)</code></td>", r.text).group(1)
+    assert re.search(rf'data-errors="[^"]*\b{flow}\b', r.text)  # marked on the uploaded diagram
+    assert "data-xml=" in r.text and service(app).definitions() == before  # nothing deployed
+
+
+def test_deploy_a_fix_then_move_a_patient_after_a_dry_run(app: Flask, tokens: dict[str, str]) -> None:
+    import io
+
+    lead = lead_client(app, tokens)
+    _, fixed = misspelt_and_fixed()
+    r = lead.post("/definitions", data={"csrf": csrf(lead.get("/definitions").text),
+                                        "files": (io.BytesIO(fixed), "ovcf_pathway.bpmn")},
+                  content_type="multipart/form-data")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/definitions/ovcf_pathway/2")
+    version = lead.get(r.headers["Location"]).text
+    assert "Deployed ovcf_pathway version 2" in version and "Changed: ovcf_pathway.bpmn" in version
+    plan_link = re.search(r'href="(/pathways/[^"]+/migrate\?to=2)"', version).group(1)
+    pathway = plan_link.split("/")[2]
+    plan = lead.get(plan_link)
+    assert plan.status_code == 200 and "dry run" in plan.text and "Nothing has changed yet" in plan.text
+    assert service(app).pathway(pathway)["definition"]["version"] == 1  # the dry run changed nothing
+    done = lead.post(f"/pathways/{pathway}/migrate", data={"csrf": csrf(plan.text), "to": "2"})
+    assert done.status_code == 302 and service(app).pathway(pathway)["definition"]["version"] == 2
+    assert "Migrated from version 1 to 2" in lead.get(done.headers["Location"]).text
+    again = lead.get(plan_link)
+    assert "already on version 2" in lead.get(again.headers["Location"]).text

@@ -29,18 +29,18 @@ SECURITY_HEADERS = {
 # templates and static files of the pages (served under /assets)
 assets = Blueprint("webapp", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/assets")
-PAGES = ("webapp", "signin", "worklist", "task_pages", "patient_pages", "diagram")
+PAGES = ("webapp", "signin", "worklist", "task_pages", "patient_pages", "diagram", "lead")
 
 
 def init_app(app: Flask) -> None:
     """Register the pages on an app made by ``api.create_app``."""
-    from . import diagram, patients, signin, tasks, worklist
+    from . import diagram, lead, patients, signin, tasks, worklist
 
     app.secret_key = app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY") or _instance_secret(app)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Strict")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.register_blueprint(assets)
-    for module in (signin, worklist, tasks, patients, diagram):
+    for module in (signin, worklist, tasks, patients, diagram, lead):
         app.register_blueprint(module.bp)
     app.add_template_filter(display.when, "when")
     app.add_template_filter(display.day, "day")

@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, send_from_directory
+from flask import Response, abort, send_from_directory
 
 from api.state import service
 from engine.service import NotFound
 
+from .errors import page_blueprint
 from .signin import signed_in
 
-bp = Blueprint("diagram", __name__)
+bp = page_blueprint("diagram", __name__)
 VIEWER = Path(__file__).parent / "node_modules" / "bpmn-js" / "dist"
 
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request
+from flask import abort, render_template, request
 
 from api.state import service
 from engine.service import InvalidInput, NotFound
 
 from .diagram import viewer_installed, views
+from .errors import page_blueprint
 from .signin import signed_in
 from .timeline import entries
 
-bp = Blueprint("patient_pages", __name__)
+bp = page_blueprint("patient_pages", __name__)
 PAGE = 50
 
 

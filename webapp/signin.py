@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
 from api.state import service
 from engine.store.tokens import find_token, find_token_hash
 
-bp = Blueprint("signin", __name__)
+from .errors import page_blueprint
+
+bp = page_blueprint("signin", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 ROLE_NAMES = {"coordinator": "Care coordinator", "clinical_lead": "Clinical lead", "admin": "Administrator",
               "api_client": "API client"}

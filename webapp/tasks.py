@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from api.state import service
 from engine.service import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 
+from .errors import page_blueprint
 from .formview import answers, controls
 from .signin import signed_in
 
-bp = Blueprint("task_pages", __name__)
+bp = page_blueprint("task_pages", __name__)
 
 
 def _back() -> str:

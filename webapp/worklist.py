@@ -8,15 +8,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, g, redirect, render_template, request
+from flask import flash, g, redirect, render_template, request
 
 from api.state import service
 from engine.clock import site_timezone
 from engine.service import InvalidInput, NotFound
 
+from .errors import page_blueprint
 from .signin import signed_in
 
-bp = Blueprint("worklist", __name__)
+bp = page_blueprint("worklist", __name__)
 PAGE = 25
 
 

@@ -14,9 +14,11 @@ from .pathways import PathwayService
 from .patients import PatientService
 from .tasks import TaskService
 from .timers import TIMER_ACTOR, TimerService
+from .uploads import UploadService
 
 
-class Service(DefinitionService, PathwayService, PatientService, TaskService, TimerService, MigrationService):
+class Service(DefinitionService, UploadService, PathwayService, PatientService, TaskService, TimerService,
+              MigrationService):
     def __init__(self, session_factory: sessionmaker, clock: Clock, read_factory: sessionmaker | None = None) -> None:
         self.ctx = ServiceContext(session_factory, clock, read_factory)
 

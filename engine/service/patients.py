@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ..store import Instance, Patient, find_patient
+from ..store import Definition, Instance, Patient, find_patient
 from .context import ServiceContext
 from .errors import InvalidInput, NotFound
 
@@ -52,6 +52,20 @@ class PatientService:
         rows = rows[:limit]
         return {"items": [patient_summary(r) for r in rows],
                 "next": rows[-1].external_id if more and rows else None}
+
+    def running_pathways(self, key: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Running pathways of a definition key, oldest version first: who they are for and the
+        version each runs on (what a lead may migrate)."""
+        stmt = (select(Instance.id, Definition.version, Patient.external_id, Patient.display_name, Patient.id)
+                .join(Definition, Instance.definition_id == Definition.id)
+                .join(Patient, Instance.patient_id == Patient.id, isouter=True)
+                .where(Definition.key == key, Instance.status == "running")
+                .order_by(Definition.version, Instance.created_at).limit(max(1, min(limit, MAX_PATIENTS))))
+        with self.ctx.read() as session:
+            rows = session.execute(stmt).all()
+        return [{"id": pid, "version": version, "patientId": patient,
+                 "patient": {"externalId": external, "displayName": name} if patient else None}
+                for pid, version, external, name, patient in rows]
 
     def elements(self, instance_id: str) -> dict[str, dict[str, str]]:
         """Element id -> its name in the pathway's diagrams (the id where it has none) and its
