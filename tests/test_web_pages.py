@@ -245,6 +245,8 @@ def test_patient_pages_list_search_and_tell_the_story_in_clinical_words(app: Fla
     assert "Enrolled on the pathway (ovcf_pathway, version 1)" in timeline
     assert "Completed “Intake and red-flag screen”" in text(timeline)
     assert not re.search(r"\b(UT|BE|BRT|GX)_\w+", text(timeline))  # no element ids
+    # each step's decisions, with the rule that matched
+    assert re.search(r"Red-flag triage \(DT1\): [^<]*\(rule DT1_R\d+\)", timeline)
     assert "Open tasks" in page and "Coming up" in page
     assert coordinator.get("/patients/nope").status_code == 404
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .display import answer
+
 TIMER_ACTOR = "system:timer"
 
 
@@ -15,7 +17,16 @@ class Entry:
     who: str
     what: str
     opened: list[str] = field(default_factory=list)  # tasks put in front of someone by this step
-    detail: str = ""
+    decided: list[str] = field(default_factory=list)  # decisions the step ran: name, outcome, rules
+
+
+def _decided(element: str, decision: dict[str, Any]) -> str:
+    rules, result = decision.get("matchedRules") or [], decision.get("result")
+    if rules:
+        return f"{element}: {answer(result)} (rule {', '.join(rules)})"
+    if result is None and decision.get("table"):
+        return f"{element}: no rule matched"
+    return f"{element}: {answer(result)}"
 
 
 def entries(events: list[dict[str, Any]], elements: dict[str, dict[str, str]],
@@ -52,5 +63,6 @@ def entries(events: list[dict[str, Any]], elements: dict[str, dict[str, str]],
         before = set((event.get("before") or {}).get("activeElements") or [])
         after = (event.get("after") or {}).get("activeElements") or []
         opened = [name(e) for e in after if e not in before and elements.get(e, {}).get("type") == "userTask"]
-        found.append(Entry(event["at"], who, what, opened))
+        decided = [_decided(name(d.get("elementId")), d) for d in details.get("decisions", [])]
+        found.append(Entry(event["at"], who, what, opened, decided))
     return found

@@ -52,6 +52,8 @@ class FeelScriptEngine(PythonScriptEngine):
         # how decisions are evaluated: the registry, unless a caller (the verifier, which runs the
         # same decisions on the same inputs many times) puts a memoising evaluator in front of it
         self.evaluate_decision = self.decisions.evaluate
+        # the decisions run since the caller last took them (the audit trail records each step's)
+        self.decided: list[dict[str, Any]] = []
 
     # -- expressions -------------------------------------------------------------------------
     def compile(self, expression: str):
@@ -213,6 +215,9 @@ class FeelScriptEngine(PythonScriptEngine):
         task._set_internal_data(decision={
             "decision": spec.decision_ref, "matchedRules": result.matched_rules, "trace": result.trace,
         })
+        self.decided.append({"elementId": spec.bpmn_id, "decision": spec.decision_ref, "table": bool(result.trace and
+                             "hitPolicy" in result.trace[-1]), "matchedRules": list(result.matched_rules),
+                             "result": result.value})
 
 
 def _iso_like(text: str) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -82,10 +84,27 @@ def save(
     changes = replace_ready_tasks(session, instance.id, project_tasks(session, instance, runtime), now,
                                   completed_ids=completed_ids, completed_by=actor)
     task_changes = {k: v for k, v in vars(changes).items() if v}
+    decided = _take_decisions(runtime)
     add_audit(session, at=now, actor=actor, action=action, instance_id=instance.id, task_id=task_id,
               patient_id=instance.patient_id, before=before, after=after, reason=reason,
-              details={**(details or {}), **({"tasks": task_changes} if task_changes else {})} or None)
+              details={**(details or {}), **({"tasks": task_changes} if task_changes else {}),
+                       **({"decisions": decided} if decided else {})} or None)
     return after
+
+
+def _take_decisions(runtime: PathwayRuntime) -> list[dict[str, Any]]:
+    """The decisions this step ran (element, decision, matched rules, result), for the audit."""
+    engine = runtime.workflow.script_engine
+    found = list(getattr(engine, "decided", ()))
+    if found:
+        engine.decided = []
+    return json.loads(json.dumps(found, default=_plain))  # the audit column is JSON: dates as text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 def change_and_save(
