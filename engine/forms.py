@@ -31,26 +31,41 @@ class FormValidationError(Exception):
 RESERVED_KEY = "typename"
 
 
+# Technical bounds on what a pathway stores (no form, message or start asks for more): a value
+# nested deeper than the serializer and the FEEL evaluator can walk would save a pathway that can
+# never be loaded again.
+MAX_DEPTH = 32
+MAX_VALUES = 10_000
+MAX_TEXT = 100_000
+
+
 def check_plain_data(values: Any, path: str = "") -> None:
-    """Refuse data that the workflow serializer would read back as one of its own objects.
-
-    SpiffWorkflow's serializer treats any dict with a ``typename`` key as a serialized object,
-    so such user data would come back as a different type, or make the pathway unloadable.
-    """
+    """Refuse data that the workflow could not keep as given: a dict with SpiffWorkflow's
+    ``typename`` key (its serializer would read it back as one of its own objects), nesting
+    deeper than :data:`MAX_DEPTH`, more than :data:`MAX_VALUES` values, or a text longer than
+    :data:`MAX_TEXT` characters. Walked without recursion, so no input can exhaust the stack."""
     errors: list[FieldError] = []
-
-    def walk(value: Any, where: str) -> None:
-        if isinstance(value, dict):
+    todo: list[tuple[Any, str, int]] = [(values, path, 0)]
+    count = 0
+    while todo and len(errors) < 20:
+        value, where, depth = todo.pop()
+        count += 1
+        if count > MAX_VALUES:
+            errors.append(FieldError(path or "variables", "too-large", f"holds more than {MAX_VALUES} values"))
+            break
+        if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+            errors.append(FieldError(where or "variables", "too-deep", f"is nested more than {MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            errors.append(FieldError(where, "too-long", f"is longer than {MAX_TEXT} characters"))
+        elif isinstance(value, dict):
             for key, item in value.items():
                 here = f"{where}.{key}" if where else str(key)
                 if key == RESERVED_KEY:
                     errors.append(FieldError(here, "reserved", f"'{RESERVED_KEY}' is a reserved key"))
-                walk(item, here)
+                todo.append((item, here, depth + 1))
         elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{where}[{index}]")
-
-    walk(values, path)
+            todo.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
     if errors:
         raise FormValidationError(errors)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -85,7 +86,27 @@ def _cases(w: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], int]]:
         ("PUT", "/api/patients", {"json": {"externalId": "X"}}, 405),
         ("POST", "/api/tasks?cursor=%%%", {}, 405),
         ("GET", "/api/tasks?cursor=bm90LWEtY3Vyc29y", {}, 422),
+        # D1: data nested deeper than the engine keeps (saved, it left a pathway nothing could load)
+        ("POST", f"/api/patients/{p}/pathways", _raw({"definition": "engine_acceptance", "variables": {
+            "painScore": 4, "neuroDeficit": False, "fractureDate": "2026-01-01", "context": _deep(400)}}), 422),
+        ("POST", f"/api/pathways/{pw}/messages/RedFlagReported", _raw({"variables": {"note": _deep(40)}}), 422),
+        # D5: numbers beyond what the columns hold are refused, not a database error
+        ("POST", f"/api/patients/{p}/pathways", {"json": {"definition": "engine_acceptance", "version": 2**40}}, 422),
+        ("GET", f"/api/definitions/engine_acceptance/versions/{2**40}", {}, 404),
+        ("GET", f"/api/definitions/engine_acceptance/versions/{2**70}/bpmn", {}, 404),
     ]
+
+
+def _raw(body: Any) -> dict[str, Any]:
+    """A JSON body as a client would send it (the test client's own encoder is not the point)."""
+    return {"data": json.dumps(body), "content_type": "application/json"}
+
+
+def _deep(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth):
+        value = {"inner": value}
+    return value
 
 
 def test_invalid_input_is_a_problem_and_changes_nothing(app: Flask, client: FlaskClient,
@@ -104,6 +125,16 @@ def test_invalid_input_is_a_problem_and_changes_nothing(app: Flask, client: Flas
     # ...and the task is still there, untouched.
     detail = client.get(f"/api/tasks/{world['task']}", headers=world["auth"]).json
     assert detail["status"] == "ready" and detail["assignee"] is None
+
+
+def test_a_modeler_start_with_too_deep_data_is_refused_as_camunda_does(app: Flask, client: FlaskClient,
+                                                                      world: dict[str, Any]) -> None:
+    before = audit_count(app)
+    r = client.post("/engine-rest/process-definition/key/engine_acceptance/start", headers=world["auth"], **_raw(
+        {"variables": {"painScore": {"value": 4}, "neuroDeficit": {"value": False},
+                       "fractureDate": {"value": "2026-01-01"}, "context": {"value": _deep(400), "type": "Json"}}}))
+    assert r.status_code == 400 and r.json["type"] == "ProcessEngineException"  # Camunda 7's REST contract
+    assert audit_count(app) == before
 
 
 def test_field_errors_name_the_field(client: FlaskClient, world: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SimulatedClock
 from engine.problems import ModelError
-from engine.service import InvalidInput, Service
+from engine.service import Conflict, InvalidInput, Service
 from engine.store import AuditEvent, Instance
 
 BUNDLE = Path(__file__).parent / "fixtures" / "bundle"
@@ -68,3 +68,60 @@ def test_a_file_that_is_not_utf8_is_a_model_problem_naming_the_file(
     (problem,) = raised.value.problems
     assert problem.file == "latin1.bpmn" and "UTF-8" in problem.message
     assert counts(session_factory) == before
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"inner": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [33, 400, 5000])
+def test_deeply_nested_start_data_is_refused_by_name_and_nothing_is_saved(
+    svc: Service, session_factory: sessionmaker[Session], depth: int
+) -> None:
+    before = counts(session_factory)
+    with pytest.raises(InvalidInput) as raised:
+        svc.enroll("engine_acceptance", actor="coordinator",
+                   variables={"painScore": 3, "neuroDeficit": False, "fractureDate": date(2026, 1, 1),
+                              "context": nested(depth)})
+    assert [(e.code, e.field.split(".")[0]) for e in raised.value.errors] == [("too-deep", "context")]
+    assert "nested more than 32 levels" in raised.value.errors[0].message
+    assert counts(session_factory) == before
+
+
+def test_too_many_values_or_too_long_a_text_is_refused(svc: Service, session_factory: sessionmaker[Session]) -> None:
+    pid = svc.enroll("engine_acceptance", actor="coordinator",
+                     variables={"painScore": 3, "neuroDeficit": False, "fractureDate": date(2026, 1, 1)})
+    before = counts(session_factory)
+    for variables, code in (({"note": list(range(20_000))}, "too-large"), ({"note": "x" * 100_001}, "too-long")):
+        with pytest.raises(InvalidInput) as raised:
+            svc.correlate_message(pid, "RedFlagReported", actor="gp", variables=variables)
+        assert code in {e.code for e in raised.value.errors}
+    assert counts(session_factory) == before
+
+
+def test_a_pathway_whose_state_cannot_load_is_parked_and_never_stalls_the_others(
+    svc: Service, session_factory: sessionmaker[Session]
+) -> None:
+    start = {"painScore": 3, "neuroDeficit": False, "fractureDate": date(2026, 1, 1)}
+    broken, healthy = (svc.enroll("engine_acceptance", actor="coordinator", variables=start) for _ in range(2))
+    with session_factory.begin() as session:
+        row = session.get(Instance, broken)
+        row.state = nested(600)  # as deep as a variable saved before the limit could leave it
+        row.next_due_at = datetime(2026, 1, 5, 9, tzinfo=UTC)  # due first
+    due = svc.pathway(healthy)["nextDueAt"]
+    svc.clock.set(datetime.fromisoformat(due))
+    fired = svc.fire_due_timers()
+    by_pathway = {f["pathwayId"]: f for f in fired}
+    assert by_pathway[broken]["fired"] == [] and by_pathway[broken]["error"]
+    assert by_pathway[healthy]["fired"], fired  # the healthy pathway's timer still fired
+    with session_factory() as session:
+        assert session.get(Instance, broken).status == "failed"
+        incident = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == broken,
+                                                            AuditEvent.action == "pathway.incident")).one()
+        assert incident.reason
+    assert all(f["pathwayId"] != broken for f in svc.fire_due_timers())  # parked: not retried
+    with pytest.raises(Conflict, match="failed"):  # a command on it is refused, not a 500
+        svc.correlate_message(broken, "RedFlagReported", actor="gp", variables={"note": "x"})

@@ -48,11 +48,22 @@ class TimerService:
                 # written; the pathway stays running and the next poll tries again.
                 log.warning("timer step for %s deferred: %s", instance_id, type(exc).__name__)
                 result = None
+            except Exception as exc:  # noqa: BLE001 - a pathway that cannot even load (corrupt state)
+                # must not stop the sweep: every other pathway's timers still fire
+                log.error("timer step for %s failed: %s", instance_id, type(exc).__name__)
+                self._park(instance_id, exc)
+                result = {"pathwayId": instance_id, "fired": [], "error": f"{type(exc).__name__}: {exc}"}
             if result is None:
                 skipped.add(instance_id)  # another worker holds it, or it is no longer due
             else:
                 fired.append(result)
         return fired
+
+    def _park(self, instance_id: str, exc: Exception) -> None:
+        try:
+            self._record_incident(instance_id, exc)
+        except SQLAlchemyError:
+            log.error("could not record the incident of %s", instance_id)
 
     def _record_incident(self, instance_id: str, exc: Exception) -> None:
         """Park the pathway as failed (an incident, in Camunda's terms) so it is not retried forever."""
@@ -65,15 +76,26 @@ class TimerService:
             instance.updated_at = self.ctx.now()
             add_audit(session, at=self.ctx.now(), actor=TIMER_ACTOR, action="pathway.incident",
                       instance_id=instance_id, patient_id=instance.patient_id, before=before,
-                      after={"status": "failed"}, reason=f"{type(exc).__name__}: {exc}")
+                      after={"status": "failed"}, reason=f"{type(exc).__name__}: {exc}"[:2000])
 
     def catch_up(self, instance_id: str) -> None:
         """Fire this pathway's overdue timers (each in its own transaction) before a command,
         so an escalation that was due is not skipped because the worker had not run yet."""
         now = self.ctx.now()
         for _ in range(1000):
-            if self._fire_instance(instance_id, now) is None:
-                return
+            try:
+                if self._fire_instance(instance_id, now) is None:
+                    return
+            except (SQLAlchemyError, Conflict):
+                raise
+            except (ExecutionError, PathwayStateError, ModelError) as exc:
+                self._park(instance_id, exc)
+                raise Conflict(f"pathway {instance_id} cannot proceed and is parked as an incident: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - the state does not load: parked, not a 500
+                log.error("pathway %s failed to load: %s", instance_id, type(exc).__name__)
+                self._park(instance_id, exc)
+                raise Conflict(f"pathway {instance_id} cannot be loaded and is parked as an incident "
+                               f"({type(exc).__name__})") from exc
 
     def _fire_instance(self, instance_id: str, now) -> dict[str, Any] | None:
         with self.ctx.write() as session:

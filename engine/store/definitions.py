@@ -72,10 +72,16 @@ def latest_definition(session: Session, key: str) -> Definition | None:
     ).first()
 
 
+MAX_VERSION = 2**31 - 1  # the version column is a 32-bit integer on PostgreSQL
+
+
 def get_definition(session: Session, key: str, version: int | None = None) -> Definition | None:
-    """One version of ``key`` (the latest when ``version`` is None), or None."""
+    """One version of ``key`` (the latest when ``version`` is None), or None (also for a number
+    no version column can hold: never a database overflow)."""
     if version is None:
         return latest_definition(session, key)
+    if not 1 <= version <= MAX_VERSION:
+        return None
     return session.scalars(
         select(Definition).where(Definition.key == key, Definition.version == version)
     ).one_or_none()
