@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
-from .auth import READERS, WORKERS, actor, actor_groups
+from .auth import AUTHORS, READERS, WORKERS, actor, actor_groups
 from .openapi import endpoint
 from .schemas import CompleteIn, CompleteOut, TaskDetail, TaskOut, TaskPage, TaskQuery
 from .state import service
@@ -63,8 +63,10 @@ def claim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.post("/<task_id>/unclaim")
 @endpoint(roles=WORKERS, tags=("tasks",), ok={"HTTP_200": TaskOut}, errors=(404, 409, 412))
 def unclaim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Give the task back to its candidate groups."""
-    released = service().unclaim(task_id, actor=actor(), if_match=_if_match())
+    """Give the task back to its candidate groups: the assignee's own claim, or anyone's for a
+    clinical lead or an administrator (403 otherwise)."""
+    released = service().unclaim(task_id, actor=actor(), if_match=_if_match(),
+                                 release_others=g.principal.role in AUTHORS)
     return released, 200, _etag(released)
 
 

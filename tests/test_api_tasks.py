@@ -52,6 +52,28 @@ def test_claim_unclaim_and_someone_elses_claim(client: FlaskClient, tokens: dict
     assert client.post(f"/api/tasks/{task['id']}/claim", headers=lead).status_code == 200
 
 
+def test_only_the_holder_a_lead_or_an_admin_releases_a_claim(app: Flask, client: FlaskClient,
+                                                             tokens: dict[str, str]) -> None:
+    task = _reassess(client, tokens)
+    with app.app_context():
+        from engine.store.tokens import create_token
+
+        svc = app.extensions["pathway"]["service"]
+        with svc.ctx.write() as session:
+            other = create_token(session, "coordinator-two", "coordinator", svc.clock.now())
+    coordinator, second = bearer(tokens["coordinator"]), bearer(other)
+    assert client.post(f"/api/tasks/{task['id']}/claim", headers=coordinator).status_code == 200
+    before = audit_count(app)
+    r = client.post(f"/api/tasks/{task['id']}/unclaim", headers=second)
+    assert r.status_code == 403 and "coordinator-user" in r.json["detail"]
+    assert audit_count(app) == before
+    assert client.get(f"/api/tasks/{task['id']}", headers=second).json["assignee"] == "coordinator-user"
+    r = client.post(f"/api/tasks/{task['id']}/unclaim", headers=bearer(tokens["clinical_lead"]))
+    assert r.status_code == 200 and r.json["assignee"] is None  # a lead may reassign work
+    assert client.post(f"/api/tasks/{task['id']}/claim", headers=coordinator).status_code == 200
+    assert client.post(f"/api/tasks/{task['id']}/unclaim", headers=bearer(tokens["admin"])).status_code == 200
+
+
 def test_two_completions_one_wins(app: Flask, tokens: dict[str, str]) -> None:
     client = app.test_client()
     task = _reassess(client, tokens)

@@ -232,6 +232,11 @@ def test_a_task_claimed_by_someone_else_cannot_be_released_or_completed_here(app
     r = coordinator.post(f"/tasks/{task['id']}/unclaim", data={"csrf": csrf(page)})
     assert service(app).task(task["id"])["assignee"] == "someone-else"
     assert "not claimed by you" in coordinator.get(r.headers["Location"]).text
+    lead = lead_client(app, tokens)  # a clinical lead may take work back to reassign it
+    page = lead.get(f"/tasks/{task['id']}").text
+    assert "Release someone-else's claim" in page
+    lead.post(f"/tasks/{task['id']}/unclaim", data={"csrf": csrf(page)})
+    assert service(app).task(task["id"])["assignee"] is None
 
 
 def test_patient_pages_list_search_and_tell_the_story_in_clinical_words(app: Flask, coordinator: FlaskClient) -> None:

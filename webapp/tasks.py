@@ -71,14 +71,14 @@ def claim(task_id: str) -> Any:
 @signed_in
 def unclaim(task_id: str) -> Any:
     task = _load(task_id)
-    if task["assignee"] != g.user.name:
+    try:
+        service().unclaim(task_id, actor=g.user.name, if_match=request.form.get("etag") or None,
+                          release_others=g.user.role in ("clinical_lead", "admin"))
+        flash(f"You have released “{task['name']}” for others to take.", "success")
+    except Forbidden:
         flash(f"“{task['name']}” is not claimed by you, so you cannot release it.", "error")
-    else:
-        try:
-            service().unclaim(task_id, actor=g.user.name, if_match=request.form.get("etag") or None)
-            flash(f"You have released “{task['name']}” for others to take.", "success")
-        except (Conflict, PreconditionFailed) as exc:
-            flash(f"Could not release “{task['name']}”: {exc}", "error")
+    except (Conflict, PreconditionFailed) as exc:
+        flash(f"Could not release “{task['name']}”: {exc}", "error")
     return redirect(request.form.get("next") or url_for("task_pages.page", task_id=task_id, back=_back()))
 
 

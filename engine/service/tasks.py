@@ -127,11 +127,14 @@ class TaskService:
               actor_groups: Collection[str] | None = None) -> dict[str, Any]:
         return self._assign(task_id, actor, actor, "task.claim", if_match, actor_groups)
 
-    def unclaim(self, task_id: str, *, actor: str, if_match: str | None = None) -> dict[str, Any]:
-        return self._assign(task_id, actor, None, "task.unclaim", if_match, None)
+    def unclaim(self, task_id: str, *, actor: str, if_match: str | None = None,
+                release_others: bool = False) -> dict[str, Any]:
+        """Give the task back to its candidates. Only whoever holds it may, unless the caller may
+        release others' claims (``release_others``: a clinical lead or an administrator)."""
+        return self._assign(task_id, actor, None, "task.unclaim", if_match, None, release_others)
 
     def _assign(self, task_id: str, actor: str, assignee: str | None, action: str, if_match: str | None,
-                actor_groups: Collection[str] | None) -> dict[str, Any]:
+                actor_groups: Collection[str] | None, release_others: bool = False) -> dict[str, Any]:
         """Claims live in the projection only (the workflow has no notion of them), audited."""
         with self.ctx.write() as session:
             require_running(self.ctx.lock(session, self._instance_of(session, task_id)))
@@ -140,6 +143,9 @@ class TaskService:
                 require_candidate(task, actor, actor_groups)
                 if task.assignee not in (None, actor):
                     raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+            elif task.assignee not in (None, actor) and not release_others:
+                raise Forbidden(f"task {task_id} is claimed by {task.assignee}: only they, a clinical lead or an "
+                                "administrator may release it")
             before = task.assignee
             task.assignee = assignee
             add_audit(session, at=self.ctx.now(), actor=actor, action=action, instance_id=task.instance_id,
