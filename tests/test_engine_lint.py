@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SimulatedClock
-from engine.models.bundle import lint_paths
+from engine.models.bundle import lint_paths, load_bundle
 from engine.problems import ModelError, Problem
 from engine.service import Service
 from engine.store import AuditEvent, Definition
@@ -165,3 +165,50 @@ def test_a_message_event_subprocess_in_a_called_process_is_refused(tmp_path: Pat
     # the same event sub-process in the pathway's own process is what the engine runs
     alone = [p for p in lint_paths([tmp_path / "pth_analog.bpmn", root / "dmn"]) if p.element == "ESP_Stop"]
     assert alone == []
+
+
+# -- D6: what a file may not contain, and broken links named ------------------------------------
+BUNDLE = FIXTURES / "bundle"
+
+
+def bundle_problems(**edits: tuple[str, bytes, bytes]) -> list[Problem]:
+    files = files_in(BUNDLE)
+    for _, (name, old, new) in edits.items():
+        assert old in files[name], old
+        files[name] = files[name].replace(old, new, 1)
+    with pytest.raises(ModelError) as raised:
+        load_bundle(files)
+    return raised.value.problems
+
+
+DOCTYPE = b'<!DOCTYPE definitions [<!ENTITY who "clinician">]>\n'
+
+
+@pytest.mark.parametrize("name", ["engine_acceptance.bpmn", "triage.dmn"])
+def test_a_doctype_is_refused_even_when_nothing_is_resolved(name: str) -> None:
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    (problem,) = bundle_problems(doctype=(name, declaration, declaration + DOCTYPE))
+    assert problem.file == name and "DOCTYPE" in problem.message
+
+
+def test_an_external_dtd_and_xinclude_are_refused() -> None:
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    (problem,) = bundle_problems(dtd=("engine_acceptance.bpmn", declaration,
+                                      declaration + b'<!DOCTYPE definitions SYSTEM "http://example.org/x.dtd">\n'))
+    assert "DOCTYPE" in problem.message
+    problems = bundle_problems(xi=("engine_acceptance.bpmn", b'<bpmn:sequenceFlow id="Flow_s1"',
+                                   b'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/>'
+                                   b'<bpmn:sequenceFlow id="Flow_s1"'))
+    assert [p.message for p in problems if "XInclude" in p.message]
+
+
+def test_a_flow_without_its_target_is_named_not_a_cascade_of_unreachable_elements() -> None:
+    problems = bundle_problems(flow=("engine_acceptance.bpmn", b' targetRef="Timer_3m" />', b" />"))
+    assert [(p.element, "no targetRef" in p.message) for p in problems] == [("Flow_s2", True)]
+    problems = bundle_problems(flow=("engine_acceptance.bpmn", b'targetRef="Timer_3m"', b'targetRef="Timer_3x"'))
+    assert [(p.element, "'Timer_3x' is not an element" in p.message) for p in problems] == [("Flow_s2", True)]
+
+
+def test_a_boundary_event_without_its_activity_is_named() -> None:
+    problems = bundle_problems(attach=("engine_acceptance.bpmn", b' attachedToRef="Task_reassess"', b""))
+    assert [(p.element, "not attached to an activity" in p.message) for p in problems] == [("Boundary_overdue", True)]

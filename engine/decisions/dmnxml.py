@@ -15,6 +15,7 @@ from lxml import etree
 
 from engine.problems import ModelError, Problem
 
+from ..xmlsafety import forbidden_constructs
 from . import feelc
 from .model import (
     Decision,
@@ -58,6 +59,9 @@ def _parse_xml(source: bytes | str, filename: str) -> Any:
         root = etree.fromstring(source, parser)
     except etree.XMLSyntaxError as error:
         raise ModelError([Problem(filename, "", f"not well-formed XML: {error}")]) from None
+    refused = forbidden_constructs(root)
+    if refused:
+        raise ModelError([Problem(filename, "", message) for message in refused])
     qname = etree.QName(root)
     if qname.localname != "definitions" or qname.namespace not in DMN_NAMESPACES:
         expected = ", ".join(sorted(set(DMN_NAMESPACES) - {"http://www.omg.org/spec/DMN/20151101/dmn11.xsd"}))

@@ -18,6 +18,7 @@ from ..analysis import PathwayModel, analyse, check_model
 from ..clock import Clock
 from ..decisions import DecisionRegistry, load_dmn
 from ..problems import ModelError, Problem
+from ..xmlsafety import forbidden_constructs
 from .lint import BPMN, lint_bpmn
 from .parser import PathwayParser
 from .script_engine import FeelScriptEngine
@@ -81,10 +82,11 @@ def _text(content: bytes | str, name: str = "-") -> str:
 
 def _parse_xml(name: str, text: str, problems: list[Problem]):
     try:
-        return etree.fromstring(text.encode("utf-8"), _SAFE_XML)
+        root = etree.fromstring(text.encode("utf-8"), _SAFE_XML)
     except etree.XMLSyntaxError as exc:
         problems.append(Problem(name, "-", f"not well-formed XML: {exc}"))
         return None
+    return root
 
 
 def _is_dmn(name: str, root) -> bool:
@@ -103,11 +105,20 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
     bpmn_roots: list[tuple[str, Any]] = []
     registry = DecisionRegistry()
     broken: set[str] = set()
+    refused_bpmn = False
     for name, text in sources.items():
         if is_safety_file(name):
             continue
         root = _parse_xml(name, text, problems)
         if root is None:
+            continue
+        refused = forbidden_constructs(root)
+        if refused:  # reported once, on the file; what it declares is taken as broken, not missing
+            problems.extend(Problem(name, "-", message) for message in refused)
+            if _is_dmn(name, root):
+                broken |= _declared_decisions(root)
+            else:
+                refused_bpmn = True
             continue
         if _is_dmn(name, root):
             try:
@@ -119,7 +130,7 @@ def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lin
             bpmn_roots.append((name, root))
         else:
             problems.append(Problem(name, "-", "neither a BPMN 2.0 nor a DMN file"))
-    if not bpmn_roots:
+    if not bpmn_roots and not refused_bpmn:
         problems.append(Problem("-", "-", "the deployment contains no BPMN file"))
     problems.extend(registry.validate())
     model = analyse(bpmn_roots, registry, frozenset(broken))

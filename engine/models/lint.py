@@ -92,7 +92,10 @@ class BpmnLinter:
         elif tag == "userTask":
             self.check_user_task(node)
         elif tag == "sequenceFlow":
+            self.check_flow_ends(node)
             self.check_condition(node)
+        elif tag == "boundaryEvent":
+            self.check_attachment(node)
         elif tag in ("timeDate", "timeDuration", "timeCycle"):
             self.check_timer(node, tag)
         elif tag == "timerEventDefinition":
@@ -271,6 +274,37 @@ class BpmnLinter:
             self.report(node.getparent(), f"{kind} '{ref}' is not defined in this file")
 
     # -- structure -------------------------------------------------------------------------
+    def _siblings(self, node) -> set[str]:
+        scope = node.getparent()
+        return {n.get("id") for n in scope if isinstance(n.tag, str) and _local(n) in FLOW_NODES}
+
+    def check_flow_ends(self, flow) -> None:
+        """A flow's both ends, named: a missing or unknown end is its own finding, not a cascade
+        of 'unreachable' elements (check_reachability stays quiet in that scope)."""
+        ids = self._siblings(flow)
+        for end, meaning in (("sourceRef", "where it comes from"), ("targetRef", "where it leads")):
+            ref = flow.get(end)
+            if not ref:
+                self.report(flow, f"sequence flow has no {end} ({meaning} is missing): reconnect it in the Modeler")
+            elif ref not in ids:
+                self.report(flow, f"sequence flow's {end} '{ref}' is not an element of this process or sub-process")
+
+    def check_attachment(self, event) -> None:
+        ref = event.get("attachedToRef")
+        if not ref:
+            self.report(event, "boundary event is not attached to an activity (no attachedToRef): "
+                               "drop it onto the task's border in the Modeler")
+        elif ref not in self._siblings(event):
+            self.report(event, f"boundary event is attached to '{ref}', which is not an activity of this process "
+                               "or sub-process")
+
+    def _broken_links(self, scope) -> bool:
+        ids = {n.get("id") for n in scope if isinstance(n.tag, str) and _local(n) in FLOW_NODES}
+        flows = scope.findall(f"{{{BPMN}}}sequenceFlow")
+        events = scope.findall(f"{{{BPMN}}}boundaryEvent")
+        return (any(f.get("sourceRef") not in ids or f.get("targetRef") not in ids for f in flows)
+                or any(e.get("attachedToRef") not in ids for e in events))
+
     def check_reachability(self, scope) -> None:
         nodes = {n.get("id"): n for n in scope if isinstance(n.tag, str) and _local(n) in FLOW_NODES}
         flows = [f for f in scope.findall(f"{{{BPMN}}}sequenceFlow")]
@@ -290,8 +324,9 @@ class BpmnLinter:
             frontier.extend(edges.get(current, []))
             frontier.extend(i for i, n in nodes.items()
                             if _local(n) == "boundaryEvent" and n.get("attachedToRef") == current)
+        broken = self._broken_links(scope)  # reported by element already: no cascade
         for node_id, node in nodes.items():
-            if node_id not in seen:
+            if node_id not in seen and not broken:
                 self.report(node, "is unreachable: no path leads to it from a start event")
             if _local(node) in ("subProcess", "transaction"):
                 self.check_reachability(node)
