@@ -9,7 +9,7 @@ Configuration (``create_app(config)`` or environment): ``DATABASE_URL`` (SQLAlch
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, request
@@ -28,21 +28,26 @@ MAX_BODY = 5 * 1024 * 1024
 TRUE = ("1", "true", "yes", "on")
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _make_clock(config: dict[str, Any]) -> Clock:
     if not config.get("SIMULATED_CLOCK"):
         return SystemClock(site_timezone())
     start = config.get("SIMULATED_CLOCK_START")
     if isinstance(start, str):
         start = datetime.fromisoformat(start)
-    return SimulatedClock(start or SystemClock().now(), tz=site_timezone())
+    # without a start, the stored time (or today, on a new database) decides: see _share_simulated_time
+    return SimulatedClock(start or EARLIEST, tz=site_timezone())
 
 
-def _resume_simulated_time(service: Any) -> None:
-    """A restarted simulated clock never starts before the last recorded event (time only moves on)."""
+def _share_simulated_time(service: Any, started: bool) -> None:
+    """One simulated time for every process on the database, kept across restarts: the stored
+    time (never going back); on a database with none stored, the configured start, else the last
+    recorded event or today, whichever is later."""
     with service.ctx.read() as session:
         last = session.scalar(select(func.max(AuditEvent.at)))
-    if last is not None and last > service.clock.now():
-        service.clock.set(last)
+    service.ctx.share_time(last, None if started else SystemClock().now())
 
 
 def _check_json_body() -> None:
@@ -72,8 +77,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         runtime = open_service(app.config["DATABASE_URL"], clock=_make_clock(app.config))
         service, engine = runtime.service, runtime.engine
     app.extensions[EXTENSION] = {"service": service, "engine": engine}
-    if isinstance(service.clock, SimulatedClock) and not app.config.get("SIMULATED_CLOCK_START"):
-        _resume_simulated_time(service)
+    if isinstance(service.clock, SimulatedClock):
+        _share_simulated_time(service, bool(app.config.get("SIMULATED_CLOCK_START")))
 
     register_error_handlers(app)
     init_request_logging(app)

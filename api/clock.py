@@ -44,21 +44,23 @@ def _next_due(svc: Service) -> datetime | None:
 
 def move_clock(svc: Service, clock: SimulatedClock, target: datetime) -> list[dict[str, Any]]:
     """Step to each due instant up to ``target``, firing what is due there, then settle at ``target``."""
-    if target < clock.now():
+    now = svc.ctx.synced_now()  # another server process may have moved it
+    if target < now:
         raise ApiProblem(422, f"a simulated clock never goes back: {target.isoformat()} is before "
-                              f"{clock.now().isoformat()}", kind="invalid-input")
+                              f"{now.isoformat()}", kind="invalid-input")
     fired: list[dict[str, Any]] = svc.fire_due_timers()
     for _ in range(MAX_STEPS):
         due = _next_due(svc)
         if due is None or due > target:
             break
         if due > clock.now():
-            clock.set(due)
+            svc.ctx.set_time(due)
         batch = svc.fire_due_timers()
         if not batch:
             break  # due but not fired (e.g. locked by a worker): do not spin
         fired.extend(batch)
-    clock.set(target)
+    if target > clock.now():
+        svc.ctx.set_time(target)
     fired.extend(svc.fire_due_timers())
     return fired
 
@@ -66,8 +68,9 @@ def move_clock(svc: Service, clock: SimulatedClock, target: datetime) -> list[di
 @bp.get("")
 @endpoint(roles=READERS, tags=("clock",), ok={"HTTP_200": ClockOut}, errors=(404,))
 def read_clock() -> dict[str, Any]:
-    """The simulated time."""
-    return {"now": _clock().now().isoformat(), "simulated": True, "fired": []}
+    """The simulated time (one time for every server process on the database)."""
+    _clock()
+    return {"now": service().ctx.synced_now().isoformat(), "simulated": True, "fired": []}
 
 
 @bp.post("")
@@ -80,7 +83,7 @@ def set_clock(json: ClockIn) -> dict[str, Any]:
     with _moving:
         if json.advance is not None:
             try:
-                target = parse_duration(json.advance).add_to(clock.now())
+                target = parse_duration(json.advance).add_to(svc.ctx.synced_now())
             except (ValueError, OverflowError) as exc:
                 raise ApiProblem(422, f"'advance' is not an ISO-8601 duration: {exc}", kind="invalid-input",
                                  errors=[{"field": "advance", "code": "format", "message": str(exc)}]) from exc

@@ -107,3 +107,50 @@ def test_restarted_simulated_clock_resumes_after_the_last_event(tmp_path: Path) 
         assert now == "2099-01-01T00:00:00+00:00"
     finally:
         close_app(again)
+
+
+def test_a_restart_resumes_at_the_last_clock_setting_not_the_last_event(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'setting.db'}"
+    app = make_app(url)
+    try:
+        tokens = issue_tokens(app)
+        client = app.test_client()
+        client.post("/api/patients", json={"externalId": "EARLY"}, headers=bearer(tokens["admin"]))
+        # moved on with nothing happening: no audit event records the new time
+        assert client.post("/api/clock", json={"advance": "P30D"}, headers=bearer(tokens["admin"])).status_code == 200
+        moved = client.get("/api/clock", headers=bearer(tokens["admin"])).json["now"]
+    finally:
+        close_app(app)
+    for start in (None, "2026-01-01T00:00:00Z"):  # a configured start earlier than the stored time: never back
+        again = make_app(url, SIMULATED_CLOCK_START=start)
+        try:
+            assert again.test_client().get("/api/clock", headers=bearer(tokens["admin"])).json["now"] == moved
+        finally:
+            close_app(again)
+
+
+def test_two_server_processes_on_one_database_share_one_time(tmp_path: Path) -> None:
+    """Two apps on one database stand for two server processes: moving the clock in one moves it
+    for the other, and what the other records afterwards is stamped with the moved time."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = make_app(url)
+    second = make_app(url)
+    try:
+        tokens = issue_tokens(first)
+        admin = bearer(tokens["admin"])
+        one, two = first.test_client(), second.test_client()
+        assert one.post("/api/definitions", data=bundle_files(), headers=bearer(tokens["clinical_lead"])).status_code == 201
+        moved = one.post("/api/clock", json={"advance": "P6W"}, headers=admin).json["now"]
+        assert two.get("/api/clock", headers=admin).json["now"] == moved
+        patient = two.post("/api/patients", json={"externalId": "SHARED"}, headers=admin).json["id"]
+        pathway = two.post(f"/api/patients/{patient}/pathways", headers=admin, json={
+            "definition": "engine_acceptance",
+            "variables": {"painScore": 4, "neuroDeficit": False, "fractureDate": moved[:10]}}).json["id"]
+        events = one.get(f"/api/pathways/{pathway}/timeline", headers=admin).json["items"]
+        assert events and all(e["at"] >= moved for e in events)  # never back-dated
+        # going back is refused whichever process is asked
+        r = two.post("/api/clock", json={"set": "2026-01-06T00:00:00Z"}, headers=admin)
+        assert r.status_code == 422 and "never goes back" in r.json["detail"]
+    finally:
+        close_app(first)
+        close_app(second)

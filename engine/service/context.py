@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..clock import Clock
+from ..clock import Clock, SimulatedClock
 from ..models.bundle import Bundle, load_bundle
 from ..runtime import PathwayRuntime
-from ..store import Definition, Instance, get_definition_by_id, lock_instance
+from ..store import Definition, Instance, get_definition_by_id, lock_instance, store_time, stored_time
 from .errors import Conflict, NotFound
 
 
@@ -24,6 +24,9 @@ class ServiceContext:
         self.clock = clock
         self._bundles: dict[int, Bundle] = {}
         self._lock = threading.Lock()
+        # a simulated clock is one time for every process on the database: each transaction
+        # starts at the stored time (never behind it), and moving the clock stores it
+        self.shared_time = isinstance(clock, SimulatedClock)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -33,6 +36,7 @@ class ServiceContext:
         """One transaction: the state change and its audit event commit together or not at all."""
         try:
             with self.session_factory.begin() as session:
+                self._follow(session)
                 yield session
         except StaleDataError as exc:
             raise Conflict("the pathway was changed by someone else at the same time; reload and retry") from exc
@@ -40,7 +44,42 @@ class ServiceContext:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self.read_factory() as session:
+            self._follow(session)
             yield session
+
+    def _follow(self, session: Session) -> None:
+        if self.shared_time:
+            stored = stored_time(session)
+            if stored is not None and stored > self.clock.now():
+                self.clock.set(stored)  # type: ignore[attr-defined]
+
+    def synced_now(self) -> datetime:
+        """The time, after following the stored simulated time (another process may have moved it)."""
+        with self.read():
+            return self.clock.now()
+
+    def share_time(self, *fallbacks: datetime | None) -> None:
+        """At start-up: take the stored simulated time if it is later than this process's start,
+        store this one if it is later. With nothing stored yet, start at the latest ``fallbacks``
+        (e.g. the last recorded event of a database from before the time was stored, or today)
+        when it is later."""
+        if not self.shared_time:
+            return
+        with self.write() as session:
+            if stored_time(session) is None:
+                later = [f for f in fallbacks if f is not None and f > self.clock.now()]
+                if later:
+                    self.clock.set(max(later))  # type: ignore[attr-defined]
+            store_time(session, self.clock.now())
+
+    def set_time(self, instant: datetime) -> datetime:
+        """Move the simulated time forward for every process (ValueError going back)."""
+        with self.write() as session:
+            if instant < self.clock.now():
+                raise ValueError(f"a simulated clock never goes back: {instant.isoformat()} is before "
+                                 f"{self.clock.now().isoformat()}")
+            now = store_time(session, instant)
+        return self.clock.set(now)  # type: ignore[attr-defined]
 
     # -- definitions, parsed once per process ------------------------------------------------
     def bundle_for(self, definition: Definition) -> Bundle:

@@ -212,3 +212,13 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Candidate groups the user works in; None means any task their role may work on.
     groups: Mapped[list[str] | None] = mapped_column(json_type(nullable=True))
+
+
+class SimulatedTime(Base):
+    """The simulated clock's time, one row: every process on the database reads the same time,
+    and it survives restarts (it only ever moves forward)."""
+
+    __tablename__ = "simulated_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    now: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

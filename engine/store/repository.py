@@ -8,6 +8,7 @@ transaction ends.
 from __future__ import annotations
 
 from .audit import add_audit, list_audit
+from .clockstate import store_time, stored_time
 from .definitions import (
     content_sha256,
     get_definition,
@@ -38,6 +39,8 @@ from .tasks import (
 from .tokens import create_token, find_token, hash_token, list_tokens, revoke_token
 
 __all__ = [
+    "store_time",
+    "stored_time",
     "TaskChanges",
     "TaskPage",
     "add_audit",
