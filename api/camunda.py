@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, json, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from engine.problems import ModelError
 from engine.service import NotFound, ServiceError
@@ -34,13 +34,32 @@ class CamundaStartIn(BaseModel):
     variables: dict[str, Any] | None = None
 
 
+class CamundaVersion(BaseModel):
+    version: str
+
+
+class CamundaDeployment(Open):
+    id: str
+    name: str | None
+    source: str | None
+    deploymentTime: str
+
+
+class CamundaDeployments(RootModel[list[CamundaDeployment]]):
+    pass
+
+
+class CamundaDeploymentResult(CamundaDeployment):
+    deployedProcessDefinitions: dict[str, Any] | None = None
+
+
 class CamundaDeployForm(BaseModel):
     deployment_name: str | None = Field(default=None, alias="deployment-name")
     deployment_source: str | None = Field(default=None, alias="deployment-source")
     enable_duplicate_filtering: bool | None = Field(default=None, alias="enable-duplicate-filtering")
     deploy_changed_only: bool | None = Field(default=None, alias="deploy-changed-only")
     tenant_id: str | None = Field(default=None, alias="tenant-id")
-    data: list[bytes] = Field(default_factory=list, json_schema_extra={"items": {"type": "string", "format": "binary"}})
+    data: list[bytes] = Field(min_length=1, json_schema_extra={"items": {"type": "string", "format": "binary"}})
 
 
 class DeploymentQuery(BaseModel):
@@ -88,14 +107,14 @@ def _deployment(row: dict[str, Any], name: str | None, source: str | None) -> di
 
 
 @bp.get("/version")
-@endpoint(roles=READERS, tags=("camunda",))
+@endpoint(roles=READERS, tags=("camunda",), ok={"HTTP_200": CamundaVersion})
 def version() -> dict[str, str]:
     """The Camunda 7 REST version this subset imitates (the Modeler checks it)."""
     return {"version": ENGINE_VERSION}
 
 
 @bp.get("/deployment")
-@endpoint(roles=READERS, tags=("camunda",), query=DeploymentQuery)
+@endpoint(roles=READERS, tags=("camunda",), query=DeploymentQuery, ok={"HTTP_200": CamundaDeployments})
 def deployments(query: DeploymentQuery) -> list[dict[str, Any]]:
     """Deployments, newest first (``maxResults=0`` is the Modeler's connection check)."""
     rows = sorted(service().definitions(), key=lambda r: r["id"], reverse=True)
@@ -105,7 +124,8 @@ def deployments(query: DeploymentQuery) -> list[dict[str, Any]]:
 
 
 @bp.post("/deployment/create")
-@endpoint(roles=AUTHORS, tags=("camunda",), form=CamundaDeployForm, skip_validation=True, errors=(400,))
+@endpoint(roles=AUTHORS, tags=("camunda",), form=CamundaDeployForm, skip_validation=True, errors=(400,),
+          ok={"HTTP_200": CamundaDeploymentResult})
 def create_deployment() -> Response | dict[str, Any]:
     """Deploy what the Modeler sends; a model error is 400 ``ENGINE-09005`` naming the elements.
 

@@ -46,8 +46,8 @@ def move_clock(svc: Service, clock: SimulatedClock, target: datetime) -> list[di
     """Step to each due instant up to ``target``, firing what is due there, then settle at ``target``."""
     now = svc.ctx.synced_now()  # another server process may have moved it
     if target < now:
-        raise ApiProblem(422, f"a simulated clock never goes back: {target.isoformat()} is before "
-                              f"{now.isoformat()}", kind="invalid-input")
+        raise ApiProblem(409, f"a simulated clock never goes back: {target.isoformat()} is before "
+                              f"{now.isoformat()}", kind="conflict")
     fired: list[dict[str, Any]] = svc.fire_due_timers()
     for _ in range(MAX_STEPS):
         due = _next_due(svc)
@@ -74,7 +74,7 @@ def read_clock() -> dict[str, Any]:
 
 
 @bp.post("")
-@endpoint(roles=WORKERS, tags=("clock",), json=ClockIn, ok={"HTTP_200": ClockOut}, errors=(404, 415))
+@endpoint(roles=WORKERS, tags=("clock",), json=ClockIn, ok={"HTTP_200": ClockOut}, errors=(404, 409))
 def set_clock(json: ClockIn) -> dict[str, Any]:
     """Advance by an ISO-8601 duration (``{"advance": "P6W"}``) or jump to an instant (``{"set": ...}``);
     every timer that became due fires, in due order, before the answer."""
@@ -83,7 +83,10 @@ def set_clock(json: ClockIn) -> dict[str, Any]:
     with _moving:
         if json.advance is not None:
             try:
-                target = parse_duration(json.advance).add_to(svc.ctx.synced_now())
+                text = json.advance.strip()
+                if not text.startswith("P"):  # the documented pattern: forward only ("-P1D" is no advance)
+                    raise ValueError(f"'{text}' is not a forward ISO-8601 duration (e.g. P6W, P3M, PT12H)")
+                target = parse_duration(text).add_to(svc.ctx.synced_now())
             except (ValueError, OverflowError) as exc:
                 raise ApiProblem(422, f"'advance' is not an ISO-8601 duration: {exc}", kind="invalid-input",
                                  errors=[{"field": "advance", "code": "format", "message": str(exc)}]) from exc

@@ -64,7 +64,7 @@ def version_detail(key: str, version: int) -> dict[str, Any]:
 
 
 @bp.get("/<key>/versions/<int:version>/bpmn")
-@endpoint(roles=READERS, tags=("definitions",), errors=(404,))
+@endpoint(roles=READERS, tags=("definitions",), ok={"HTTP_200": None}, errors=(404,))
 def version_bpmn(key: str, version: int) -> Response:
     """The BPMN XML of one version (the file that holds the process ``key``)."""
     sources = service().definition_source(key, version, ".bpmn")

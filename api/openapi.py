@@ -71,7 +71,9 @@ def endpoint(*, roles: Iterable[str] | None, tags: tuple[str, ...], ok: dict[str
              errors: Iterable[int] = (), **validate: Any) -> Callable[[F], F]:
     """Document and guard a view: ``roles=None`` means public (no token)."""
     statuses: dict[str, Any] = {**(ok or {})}
-    for code in (401, 403, 422, *errors) if roles is not None else (*errors,):
+    # a JSON body can be malformed (400) or not JSON at all (415), whatever the route
+    body = (400, 415) if validate.get("json") is not None else ()
+    for code in (*((401, 403, 422) if roles is not None else ()), *body, *errors):
         statuses.setdefault(f"HTTP_{code}", Problem)
 
     def decorate(view: F) -> F:

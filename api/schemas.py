@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 Name = Field(min_length=1, max_length=255)
 
@@ -46,10 +47,19 @@ class Problem(Open):
 
 
 # -- definitions -------------------------------------------------------------------------------
+class HealthOut(BaseModel):
+    status: str
+
+
+class MeOut(BaseModel):
+    name: str
+    role: str
+
+
 class DeployForm(BaseModel):
     """One or more ``.bpmn`` and ``.dmn`` files, as multipart parts (any part name)."""
 
-    files: list[bytes] = Field(json_schema_extra={"items": {"type": "string", "format": "binary"}})
+    files: list[bytes] = Field(min_length=1, json_schema_extra={"items": {"type": "string", "format": "binary"}})
 
 
 class DefinitionOut(Open):
@@ -244,9 +254,25 @@ class EvaluateOut(Open):
     definition: DefinitionRef
 
 
+_N = "[0-9]{1,3}"  # ASCII digits: \d would let a generator (or a client) send other scripts' digits
+_DATE_PART = f"({_N}Y({_N}M)?({_N}W)?({_N}D)?|{_N}M({_N}W)?({_N}D)?|{_N}W({_N}D)?|{_N}D)"
+_TIME_PART = f"T({_N}H({_N}M)?({_N}S)?|{_N}M({_N}S)?|{_N}S)"
+# an ISO-8601 duration forward, at least one part, each at most 3 digits (the clock stays in range)
+DURATION = rf"^P({_DATE_PART}({_TIME_PART})?|{_TIME_PART})$"
+
+
 class ClockIn(Strict):
-    advance: str | None = Field(default=None, min_length=2, max_length=64, examples=["P6W"])
-    set: AwareDatetime | None = None
+    """Exactly one of ``advance`` or ``set`` (the schema says so too, with ``oneOf``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["advance"]}, {"required": ["set"]}]})
+
+    # None only as "not given": the schema offers no null, so oneOf/required mean what they say
+    # the pattern documents the form; the route parses it (surrounding whitespace allowed: a
+    # generator or a shell may add a newline that the pattern's "$" lets through in Python)
+    advance: str | SkipJsonSchema[None] = Field(default=None, min_length=2, max_length=64, examples=["P6W"],
+                                                json_schema_extra={"pattern": DURATION})
+    set: AwareDatetime | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _one_of(self) -> ClockIn:

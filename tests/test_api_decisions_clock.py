@@ -150,7 +150,7 @@ def test_two_server_processes_on_one_database_share_one_time(tmp_path: Path) -> 
         assert events and all(e["at"] >= moved for e in events)  # never back-dated
         # going back is refused whichever process is asked
         r = two.post("/api/clock", json={"set": "2026-01-06T00:00:00Z"}, headers=admin)
-        assert r.status_code == 422 and "never goes back" in r.json["detail"]
+        assert r.status_code == 409 and "never goes back" in r.json["detail"]
     finally:
         close_app(first)
         close_app(second)
