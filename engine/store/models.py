@@ -73,8 +73,10 @@ class Definition(Base):
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(255))
-    spec_json: Mapped[Any] = mapped_column(json_type())
-    sources: Mapped[dict[str, str]] = mapped_column(json_type())
+    # the two large columns (about a megabyte for the OVCF pathway) load only when read: every
+    # command finds its parsed bundle in the process cache by id, so they stay on disk
+    spec_json: Mapped[Any] = mapped_column(json_type(), deferred=True)
+    sources: Mapped[dict[str, str]] = mapped_column(json_type(), deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(255))
 
