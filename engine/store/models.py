@@ -7,7 +7,7 @@ Timestamps have no database or Python defaults on purpose: the caller passes the
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from .types import UTCDateTime, json_type
 
@@ -127,6 +127,26 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+# an undated task sorts after every dated one: the worklist order needs no NULL branch, so an
+# index can give it
+UNDATED = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class ReadyTaskGroup(Base):
+    """The ready tasks of each candidate group in worklist order (due, created, id): what a
+    group's worklist reads, a page at a time, whatever the number of tasks ever completed. Kept
+    in step by ``replace_ready_tasks``."""
+
+    __tablename__ = "ready_task_groups"
+
+    group_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    due_order: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_ready_task_groups_task", "task_id"),)  # rewritten per task on every save
+
+
 class TaskCandidateGroup(Base):
     __tablename__ = "task_candidate_groups"
 
@@ -153,6 +173,7 @@ class Task(Base):
     candidate_users: Mapped[list[str]] = mapped_column(json_type(), default=list)
     priority: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    due_order: Mapped[datetime] = mapped_column(UTCDateTime(), default=UNDATED)  # due_at, undated last
     follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     form: Mapped[Any | None] = mapped_column(json_type(nullable=True))
     lane: Mapped[str | None] = mapped_column(String(255))
@@ -168,6 +189,12 @@ class Task(Base):
     instance: Mapped[Instance] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_tasks_worklist", "status", "due_order", "created_at", "id"),)
+
+    @validates("due_at")
+    def _keep_due_order(self, _key: str, value: datetime | None) -> datetime | None:
+        self.due_order = value if value is not None else UNDATED
+        return value
 
     @property
     def candidate_groups(self) -> list[str]:

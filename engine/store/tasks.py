@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from .models import Instance, Task, TaskCandidateGroup, TaskStatus
+from .models import UNDATED, Instance, ReadyTaskGroup, Task, TaskCandidateGroup, TaskStatus
 from .types import UTC
 
 # Keys of a task dict that map straight onto columns. A key that is absent leaves the stored
@@ -108,7 +108,20 @@ def replace_ready_tasks(
             row.status = TaskStatus.CANCELLED
             changes.cancelled.append(task_id)
     session.flush()
+    _index_ready_groups(session, [existing.get(t) or session.get(Task, t) for t in set(existing) | set(wanted)])
     return changes
+
+
+def _index_ready_groups(session: Session, rows: Iterable[Task | None]) -> None:
+    """Rewrite the touched tasks' entries in the per-group index of ready tasks."""
+    rows = [r for r in rows if r is not None]
+    if not rows:
+        return
+    session.execute(delete(ReadyTaskGroup).where(ReadyTaskGroup.task_id.in_([r.id for r in rows])))
+    entries = [{"group_name": group, "due_order": row.due_order, "created_at": row.created_at, "task_id": row.id}
+               for row in rows if row.status == TaskStatus.READY for group in row.candidate_groups]
+    if entries:
+        session.execute(insert(ReadyTaskGroup), entries)
 
 
 def _apply(row: Task, data: Mapping[str, Any]) -> bool:
@@ -169,16 +182,29 @@ def query_tasks(
     cursor or one from the other order.
     """
     limit = max(1, min(int(limit), MAX_PAGE))
-    no_due = case((Task.due_at.is_(None), 1), else_=0)
+    if order not in ("due", "priority"):
+        raise ValueError(f"unknown order '{order}' (due or priority)")
+    by_priority = order == "priority"
+    found = decode_cursor(after_cursor) if after_cursor else None
+    if found is not None and (found[0] is not None) != by_priority:
+        raise ValueError("the cursor belongs to another sort order")
+    groups = None if candidate_group is None else (
+        [candidate_group] if isinstance(candidate_group, str) else list(candidate_group))
+    # one group's ready work, due order: read in order from that group's index of ready tasks,
+    # so the page costs the same however many tasks the group ever had
+    indexed = groups is not None and len(groups) == 1 and status == TaskStatus.READY and not by_priority
+    keys: Any = ReadyTaskGroup if indexed else Task
     stmt = select(Task)
-    if status is not None:
-        stmt = stmt.where(Task.status == status)
-    if candidate_group is not None:
-        names = [candidate_group] if isinstance(candidate_group, str) else list(candidate_group)
-        # EXISTS rather than a join: no duplicate rows when a task matches several groups.
-        stmt = stmt.where(
-            exists().where(TaskCandidateGroup.task_id == Task.id, TaskCandidateGroup.group_name.in_(names))
-        )
+    if indexed:
+        stmt = stmt.join(ReadyTaskGroup, ReadyTaskGroup.task_id == Task.id).where(
+            ReadyTaskGroup.group_name == groups[0])
+    else:
+        if status is not None:
+            stmt = stmt.where(Task.status == status)
+        if groups is not None:
+            # EXISTS rather than a join: no duplicate rows when a task matches several groups.
+            stmt = stmt.where(
+                exists().where(TaskCandidateGroup.task_id == Task.id, TaskCandidateGroup.group_name.in_(groups)))
     if assignee is not None:
         stmt = stmt.where(Task.assignee == assignee)
     if patient_id is not None:
@@ -186,44 +212,36 @@ def query_tasks(
     if instance_id is not None:
         stmt = stmt.where(Task.instance_id == instance_id)
     if due_before is not None:
-        stmt = stmt.where(Task.due_at < due_before)
+        stmt = stmt.where(keys.due_order < due_before)
     if due_after is not None:
-        stmt = stmt.where(Task.due_at > due_after)
+        stmt = stmt.where(keys.due_order > due_after, keys.due_order < UNDATED)  # undated: never "after"
     if overdue_at is not None:
-        stmt = stmt.where(Task.due_at < overdue_at)
-    if order not in ("due", "priority"):
-        raise ValueError(f"unknown order '{order}' (due or priority)")
-    by_priority = order == "priority"
+        stmt = stmt.where(keys.due_order < overdue_at)
     priority = func.coalesce(Task.priority, DEFAULT_PRIORITY)
-    if after_cursor:
-        found = decode_cursor(after_cursor)
-        if (found[0] is not None) != by_priority:
-            raise ValueError("the cursor belongs to another sort order")
-        after = _after(found[1:])
+    if found is not None:
+        after = _after(found[1:], keys)
         stmt = stmt.where(or_(priority < found[0], and_(priority == found[0], after)) if by_priority else after)
-    keys = (no_due, Task.due_at, Task.created_at, Task.id)
-    stmt = stmt.order_by(*((priority.desc(), *keys) if by_priority else keys)).limit(limit + 1)
+    ordering = (keys.due_order, keys.created_at, keys.task_id if indexed else Task.id)
+    stmt = stmt.order_by(*((priority.desc(), *ordering) if by_priority else ordering)).limit(limit + 1)
     rows = list(session.scalars(stmt))
     more = len(rows) > limit
     items = rows[:limit]
     return TaskPage(items, encode_cursor(items[-1], by_priority) if more else None)
 
 
-def _after(key: tuple[bool, datetime | None, datetime, str]) -> ColumnElement[bool]:
-    """Rows strictly after ``key`` in (no-due-last, due, created, id) order.
-
-    Spelt out rather than as a row-value comparison because NULL due dates need their own
-    branch and because it reads the same on SQLite and PostgreSQL.
-    """
+def _after(key: tuple[bool, datetime | None, datetime, str], keys: Any = Task) -> ColumnElement[bool]:
+    """Rows strictly after ``key`` in (due, created, id) order, undated last (``due_order``),
+    spelt out rather than as a row value so it reads the same on SQLite and PostgreSQL.
+    ``keys``: the table whose columns give the order (the tasks, or a group's index of them)."""
     has_due, due, created, task_id = key
-    later_tie = or_(Task.created_at > created, and_(Task.created_at == created, Task.id > task_id))
-    if has_due:
-        return or_(
-            Task.due_at.is_(None),
-            Task.due_at > due,
-            and_(Task.due_at == due, later_tie),
-        )
-    return and_(Task.due_at.is_(None), later_tie)
+    due_order = due if has_due and due is not None else UNDATED
+    ident = keys.task_id if keys is ReadyTaskGroup else keys.id
+    # the leading ">=" is implied by the rest; it is there so the index is entered at the cursor
+    # (a range), not scanned from its start: a deep page costs what the first one does
+    return and_(keys.due_order >= due_order,
+                or_(keys.due_order > due_order,
+                    and_(keys.due_order == due_order,
+                         or_(keys.created_at > created, and_(keys.created_at == created, ident > task_id)))))
 
 
 def encode_cursor(task: Task, by_priority: bool = False) -> str:
