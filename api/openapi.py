@@ -119,8 +119,19 @@ def document() -> dict[str, Any]:
                     content = response.get("content", {})
                     if status.startswith(("4", "5")) and "application/json" in content:
                         response["content"] = {PROBLEM_MIME: content["application/json"]}
+        for path, body in RAW_BODIES.items():  # bodies spectree cannot describe (not JSON or a form)
+            doc["paths"][path]["post"]["requestBody"] = body
         _document.update(doc)
     return _document
+
+
+# text bodies of routes that take rows, not JSON
+RAW_BODIES: dict[str, Any] = {
+    "/api/enrolments": {"required": True, "content": {
+        "text/csv": {"schema": {"type": "string", "description": "header with externalId, one patient per row"}},
+        "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON object per line"}},
+    }},
+}
 
 
 def init_openapi(app: Flask) -> None:

@@ -130,6 +130,23 @@ class IdOut(BaseModel):
     id: str
 
 
+class EnrolmentQuery(Strict):
+    definition: str = Field(min_length=1, max_length=255)
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class RefusedRow(BaseModel):
+    line: int
+    externalId: str | None
+    reason: str
+
+
+class EnrolmentReport(BaseModel):
+    rows: int
+    enrolled: int
+    refused: list[RefusedRow]
+
+
 class EnrollIn(Strict):
     definition: str = Field(min_length=1, max_length=255)
     version: int | None = Field(default=None, ge=1, le=2_147_483_647)

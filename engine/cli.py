@@ -152,6 +152,38 @@ def users_revoke(token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+@main.command(help="Enrol patients from a CSV or NDJSON file (see engine/bulk.py for the columns): each row "
+                   "registers a patient and starts the pathway in one transaction, or is refused with its "
+                   "reason. Exit 0 when every row was enrolled, 1 when some were refused.")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--definition", required=True, help="Pathway key, e.g. ovcf_pathway.")
+@click.option("--version", type=int, default=None, help="Definition version (default: the latest).")
+@click.option("--actor", default="bulk-enrolment", show_default=True, help="Who the audit trail names.")
+@click.option("--refused", "refused_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the refused rows (line, externalId, reason) to this CSV file.")
+def enrol(source: str, definition: str, version: int | None, actor: str, refused_path: str | None) -> None:
+    from pathlib import Path
+
+    from .bulk import count_rows, enrol_file, write_refused
+    from .service import ServiceError
+    from .wiring import open_service
+
+    path = Path(source)
+    service = open_service().service
+    try:
+        with click.progressbar(length=count_rows(path), label="Enrolling", file=sys.stderr) as bar:
+            report = enrol_file(service, path, definition, actor=actor, version=version, progress=bar.update)
+    except (ServiceError, ValueError) as exc:  # no such pathway, or a file without its header
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{report.enrolled} of {report.rows} rows enrolled, {len(report.refused)} refused")
+    for item in report.refused[:20]:
+        click.echo(f"  line {item.line} {item.external_id or '-'}: {item.reason}")
+    if refused_path:
+        write_refused(report, Path(refused_path))
+        click.echo(f"refused rows written to {refused_path}")
+    sys.exit(1 if report.refused else 0)
+
+
 @main.command(help="Run the HTTP API with a production WSGI server (waitress, --threads workers).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/decisions/<decision_id>/evaluate"): EVERYONE,
     ("GET", "/api/clock"): EVERYONE,
     ("POST", "/api/clock"): WORKERS,
+    ("POST", "/api/enrolments"): WORKERS,
     ("GET", "/engine-rest/version"): EVERYONE,
     ("GET", "/engine-rest/deployment"): EVERYONE,
     ("POST", "/engine-rest/deployment/create"): AUTHORS,

@@ -26,10 +26,12 @@ from api.testkit import bearer, bundle_files, close_app, issue_tokens, make_app
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, positive_data_acceptance]
 # Where a schema cannot say what is valid, a schema-valid request may still be refused (with its
-# reason): an uploaded file's content (must be BPMN/DMN that lints clean) and an opaque page
+# reason): an uploaded file's content (must be BPMN/DMN that lints clean), rows of patients (a CSV
+# needs its header) and an opaque page
 # cursor (only one this API issued). Those requests get every check but "valid data accepted";
 # test_a_forged_cursor_is_refused_and_an_issued_one_accepted covers the cursor.
-CONTENT_BEYOND_SCHEMA = {("POST", "/api/definitions"), ("POST", "/engine-rest/deployment/create")}
+CONTENT_BEYOND_SCHEMA = {("POST", "/api/definitions"), ("POST", "/engine-rest/deployment/create"),
+                         ("POST", "/api/enrolments")}
 OPAQUE = {("GET", "/api/tasks"): "cursor"}
 
 

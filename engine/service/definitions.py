@@ -56,6 +56,15 @@ class DefinitionService:
         with self.ctx.read() as session:
             return [definition_view(row) for row in list_definitions(session, key)]
 
+    def start_form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
+        """The start form of a version (the latest unless given): the fields enrolment takes."""
+        with self.ctx.read() as session:
+            row = get_definition(session, key, version)
+            if row is None:
+                raise NotFound(f"definition '{key}'" + (f" version {version}" if version else "") + " not found")
+            bundle = self.ctx.bundle_for(row)
+        return bundle.start_form
+
     def candidate_groups(self) -> list[str]:
         """The candidate groups the latest version of each deployed pathway offers tasks to (for
         a worklist's group filter; an expression's groups are not known before it runs)."""

@@ -58,30 +58,51 @@ class PathwayService:
                business_key: str | None = None) -> str:
         """Start a pathway pinned to one definition version (the latest unless given)."""
         with self.ctx.write() as session:
-            definition = get_definition(session, definition_key, version)
-            if definition is None:
-                raise NotFound(f"definition '{definition_key}'" + (f" version {version}" if version else "")
-                               + " not found")
             if patient_id is not None and session.get(Patient, patient_id) is None:
                 raise NotFound(f"patient {patient_id} not found")
-            bundle = self.ctx.bundle_for(definition)
-            _check_data(variables)
-            if bundle.start_form:
-                try:
-                    variables = validate_submission(bundle.start_form, variables or {}, allow_unknown=True)
-                except FormValidationError as exc:
-                    raise InvalidInput("the start variables are not valid", exc.errors) from exc
+            return self._start_in(session, definition_key, version, actor=actor, patient_id=patient_id,
+                                  variables=variables, business_key=business_key)
+
+    def enrol_new_patient(self, external_id: str, definition_key: str, *, actor: str,
+                          display_name: str | None = None, birth_date: date | None = None, sex: str | None = None,
+                          variables: dict[str, Any] | None = None, version: int | None = None,
+                          business_key: str | None = None) -> tuple[str, str]:
+        """Register a patient and start their pathway in one transaction: both or neither
+        (what a bulk enrolment needs, so a refused row leaves nothing half-enrolled)."""
+        with self.ctx.write() as session:
+            if find_patient(session, external_id) is not None:
+                raise Conflict(f"a patient with externalId '{external_id}' already exists")
+            patient = add_patient(session, external_id=external_id, now=self.ctx.now(), display_name=display_name,
+                                  birth_date=birth_date, sex=sex)
+            add_audit(session, at=self.ctx.now(), actor=actor, action="patient.create", patient_id=patient.id)
+            pathway = self._start_in(session, definition_key, version, actor=actor, patient_id=patient.id,
+                                     variables=variables, business_key=business_key)
+            return patient.id, pathway
+
+    def _start_in(self, session, definition_key: str, version: int | None, *, actor: str, patient_id: str | None,
+                  variables: dict[str, Any] | None, business_key: str | None) -> str:
+        definition = get_definition(session, definition_key, version)
+        if definition is None:
+            raise NotFound(f"definition '{definition_key}'" + (f" version {version}" if version else "")
+                           + " not found")
+        bundle = self.ctx.bundle_for(definition)
+        _check_data(variables)
+        if bundle.start_form:
             try:
-                runtime = PathwayRuntime.start(bundle, self.ctx.clock, variables)
-            except (PathwayStateError, ExecutionError) as exc:
-                raise InvalidInput(f"the pathway cannot start with these data: {exc}") from exc
-            instance = add_instance(session, definition=definition, state={}, instance_id=str(uuid.uuid4()),
-                                    serializer_version=runtime.serializer_version, now=self.ctx.now(),
-                                    patient_id=patient_id, business_key=business_key)
-            save(self.ctx, session, instance, runtime, actor=actor, action="pathway.enroll", before=None,
-                 details={"definition": {"key": definition.key, "version": definition.version},
-                          "variables": sorted((variables or {}).keys())})
-            return instance.id
+                variables = validate_submission(bundle.start_form, variables or {}, allow_unknown=True)
+            except FormValidationError as exc:
+                raise InvalidInput("the start variables are not valid", exc.errors) from exc
+        try:
+            runtime = PathwayRuntime.start(bundle, self.ctx.clock, variables)
+        except (PathwayStateError, ExecutionError) as exc:
+            raise InvalidInput(f"the pathway cannot start with these data: {exc}") from exc
+        instance = add_instance(session, definition=definition, state={}, instance_id=str(uuid.uuid4()),
+                                serializer_version=runtime.serializer_version, now=self.ctx.now(),
+                                patient_id=patient_id, business_key=business_key)
+        save(self.ctx, session, instance, runtime, actor=actor, action="pathway.enroll", before=None,
+             details={"definition": {"key": definition.key, "version": definition.version},
+                      "variables": sorted((variables or {}).keys())})
+        return instance.id
 
     def pathway(self, instance_id: str) -> dict[str, Any]:
         with self.ctx.read() as session:
