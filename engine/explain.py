@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.exceptions import WorkflowException
+
 from .analysis import PathwayModel
 from .analysis.model import Element
 
@@ -30,7 +32,7 @@ def explain(workflow: Any, model: PathwayModel, task_id: str) -> dict[str, Any] 
     or None when nothing on the way to it branched or decided."""
     try:
         task = workflow.get_task_from_id(UUID(task_id))
-    except (ValueError, KeyError, Exception):  # noqa: BLE001 - an unknown id is simply not explained
+    except (ValueError, KeyError, WorkflowException):  # an unknown id is simply not explained
         return None
     by_id = {e.id: e for e in model.elements.values() if e.tag != "sequenceFlow"}
     path = [t for t in _back(workflow, task) if getattr(t.task_spec, "bpmn_id", None) in by_id]
