@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .service import Conflict, InvalidInput, NotFound, Service
+from .service import Service
 
 IDENTITY = ("externalId", "displayName", "birthDate", "sex", "businessKey")
 _YES, _NO = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
@@ -96,27 +96,47 @@ def enrol_file(service: Service, path: Path, definition: str, *, actor: str, ver
     return enrol_rows(service, read_rows(path), definition, actor=actor, version=version, progress=progress)
 
 
+BATCH = 100  # rows per transaction (each row its own savepoint)
+
+
 def enrol_rows(service: Service, rows: Iterable[tuple[int, dict[str, Any] | str]], definition: str, *, actor: str,
                version: int | None = None, progress: Callable[[int], None] | None = None) -> BulkReport:
     form = service.start_form(definition, version)  # NotFound before any row: no such pathway
     report = BulkReport()
+    batch: list[tuple[int, str, dict[str, Any]]] = []
+
+    def flush() -> None:
+        results = service.enrol_new_patients([r for _, _, r in batch], definition, actor=actor, version=version)
+        for (line, external, _), result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                report.refused.append(Refused(line, external, _reason(result)))
+            else:
+                report.enrolled += 1
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
     for line, row in rows:
         report.rows += 1
         external = row.get("externalId") if isinstance(row, dict) else None
         try:
             if isinstance(row, str):
                 raise ValueError(row)
-            _enrol(service, row, form, definition, version, actor)
-            report.enrolled += 1
-        except (InvalidInput, Conflict, NotFound, ValueError, TypeError) as exc:
+            batch.append((line, external, _prepared(row, form)))
+        except (ValueError, TypeError) as exc:
             report.refused.append(Refused(line, external if isinstance(external, str) else None, _reason(exc)))
-        if progress:
-            progress(1)
+            if progress:
+                progress(1)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    report.refused.sort(key=lambda r: r.line)
     return report
 
 
-def _enrol(service: Service, row: dict[str, Any], form: dict[str, Any] | None, definition: str,
-           version: int | None, actor: str) -> None:
+def _prepared(row: dict[str, Any], form: dict[str, Any] | None) -> dict[str, Any]:
+    """A row as the service takes it, or ValueError naming what is wrong with its identity."""
     external = row.get("externalId")
     if not isinstance(external, str) or not external.strip() or len(external) > 255:
         raise ValueError("externalId is missing (1 to 255 characters)")
@@ -129,9 +149,8 @@ def _enrol(service: Service, row: dict[str, Any], form: dict[str, Any] | None, d
         birth_date = date.fromisoformat(birth) if birth else None
     except (TypeError, ValueError):
         raise ValueError(f"birthDate '{birth}' is not a date (YYYY-MM-DD)") from None
-    service.enrol_new_patient(external.strip(), definition, actor=actor, display_name=row.get("displayName"),
-                              birth_date=birth_date, sex=row.get("sex"), variables=typed(form, variables),
-                              version=version, business_key=row.get("businessKey"))
+    return {"external_id": external.strip(), "display_name": row.get("displayName"), "birth_date": birth_date,
+            "sex": row.get("sex"), "variables": typed(form, variables), "business_key": row.get("businessKey")}
 
 
 def _reason(exc: Exception) -> str:

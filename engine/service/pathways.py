@@ -29,7 +29,7 @@ from ..store import (
     replace_ready_tasks,
 )
 from .context import ServiceContext
-from .errors import Conflict, InvalidInput, NotFound, require_running
+from .errors import Conflict, InvalidInput, NotFound, ServiceError, require_running
 from .persist import change_and_save, save
 
 TRANSITIONS = {
@@ -67,17 +67,41 @@ class PathwayService:
                           display_name: str | None = None, birth_date: date | None = None, sex: str | None = None,
                           variables: dict[str, Any] | None = None, version: int | None = None,
                           business_key: str | None = None) -> tuple[str, str]:
-        """Register a patient and start their pathway in one transaction: both or neither
-        (what a bulk enrolment needs, so a refused row leaves nothing half-enrolled)."""
+        """Register a patient and start their pathway in one transaction: both or neither."""
+        row = {"external_id": external_id, "display_name": display_name, "birth_date": birth_date, "sex": sex,
+               "variables": variables, "business_key": business_key}
+        (result,) = self.enrol_new_patients([row], definition_key, actor=actor, version=version)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def enrol_new_patients(self, rows: list[dict[str, Any]], definition_key: str, *, actor: str,
+                           version: int | None = None) -> list[tuple[str, str] | ServiceError]:
+        """Register patients and start their pathways: one transaction for the batch, a savepoint
+        per row, so each row is enrolled whole (patient and pathway) or not at all, with the
+        error that refused it; a crash before the commit enrols none of the batch. Each row:
+        ``external_id`` and optionally ``display_name, birth_date, sex, variables, business_key``."""
+        results: list[tuple[str, str] | ServiceError] = []
         with self.ctx.write() as session:
-            if find_patient(session, external_id) is not None:
-                raise Conflict(f"a patient with externalId '{external_id}' already exists")
-            patient = add_patient(session, external_id=external_id, now=self.ctx.now(), display_name=display_name,
-                                  birth_date=birth_date, sex=sex)
-            add_audit(session, at=self.ctx.now(), actor=actor, action="patient.create", patient_id=patient.id)
-            pathway = self._start_in(session, definition_key, version, actor=actor, patient_id=patient.id,
-                                     variables=variables, business_key=business_key)
-            return patient.id, pathway
+            for row in rows:
+                try:
+                    with session.begin_nested():
+                        results.append(self._enrol_in(session, row, definition_key, version, actor))
+                except ServiceError as exc:
+                    results.append(exc)
+        return results
+
+    def _enrol_in(self, session, row: dict[str, Any], definition_key: str, version: int | None,
+                  actor: str) -> tuple[str, str]:
+        if find_patient(session, row["external_id"]) is not None:
+            raise Conflict(f"a patient with externalId '{row['external_id']}' already exists")
+        patient = add_patient(session, external_id=row["external_id"], now=self.ctx.now(),
+                              display_name=row.get("display_name"), birth_date=row.get("birth_date"),
+                              sex=row.get("sex"))
+        add_audit(session, at=self.ctx.now(), actor=actor, action="patient.create", patient_id=patient.id)
+        pathway = self._start_in(session, definition_key, version, actor=actor, patient_id=patient.id,
+                                 variables=row.get("variables"), business_key=row.get("business_key"))
+        return patient.id, pathway
 
     def _start_in(self, session, definition_key: str, version: int | None, *, actor: str, patient_id: str | None,
                   variables: dict[str, Any] | None, business_key: str | None) -> str:
@@ -101,7 +125,7 @@ class PathwayService:
                                 patient_id=patient_id, business_key=business_key)
         save(self.ctx, session, instance, runtime, actor=actor, action="pathway.enroll", before=None,
              details={"definition": {"key": definition.key, "version": definition.version},
-                      "variables": sorted((variables or {}).keys())})
+                      "variables": sorted((variables or {}).keys())}, fresh=True)
         return instance.id
 
     def pathway(self, instance_id: str) -> dict[str, Any]:

@@ -35,8 +35,10 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime) -> list[dict[str, Any]]:
-    known = set(session.scalars(select(Task.id).where(Task.instance_id == instance.id)))
+def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime,
+                  fresh: bool = False) -> list[dict[str, Any]]:
+    """``fresh``: the instance was just created, so it has no task rows yet (no query needed)."""
+    known = set() if fresh else set(session.scalars(select(Task.id).where(Task.instance_id == instance.id)))
     rows = []
     for task in runtime.ready_human_tasks():
         row = {
@@ -73,7 +75,10 @@ def save(
     completed_ids: Collection[str] = (),
     task_id: str | None = None,
     reason: str | None = None,
+    fresh: bool = False,
 ) -> dict[str, Any]:
+    """``fresh``: the instance was created in this transaction (an enrolment): it has no task
+    rows to compare with, so none are read."""
     now = ctx.now()
     after = snapshot(runtime)
     instance.state = runtime.dump()
@@ -81,8 +86,8 @@ def save(
     instance.status = runtime.status
     instance.next_due_at = runtime.next_due_at() if runtime.status == "running" else None
     instance.updated_at = now
-    changes = replace_ready_tasks(session, instance.id, project_tasks(session, instance, runtime), now,
-                                  completed_ids=completed_ids, completed_by=actor)
+    changes = replace_ready_tasks(session, instance.id, project_tasks(session, instance, runtime, fresh), now,
+                                  completed_ids=completed_ids, completed_by=actor, fresh=fresh)
     task_changes = {k: v for k, v in vars(changes).items() if v}
     decided = _take_decisions(runtime)
     add_audit(session, at=now, actor=actor, action=action, instance_id=instance.id, task_id=task_id,

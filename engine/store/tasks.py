@@ -53,6 +53,7 @@ def replace_ready_tasks(
     *,
     completed_ids: Collection[str] = (),
     completed_by: str | None = None,
+    fresh: bool = False,
 ) -> TaskChanges:
     """Make the projection's ready tasks for ``instance_id`` equal ``tasks``.
 
@@ -62,11 +63,12 @@ def replace_ready_tasks(
     defaults to ``now``, ``patient_id`` to the instance's); known ids get the keys present
     updated (a task that was closed and is ready again is re-opened). Ready tasks missing
     from ``tasks`` become ``completed`` (by ``completed_by`` at ``now``) when their id is
-    in ``completed_ids``, else ``cancelled``. Flushes; the caller commits.
+    in ``completed_ids``, else ``cancelled``. ``fresh``: the instance has no task rows yet (it
+    was created in this transaction), so none are read. Flushes; the caller commits.
     """
     wanted = {str(t["id"]): t for t in tasks}
     completed_ids = set(completed_ids)
-    rows = session.scalars(
+    rows = [] if fresh else session.scalars(
         select(Task).where(
             Task.instance_id == instance_id,
             or_(Task.status == TaskStatus.READY, Task.id.in_(set(wanted) | completed_ids)),
@@ -108,16 +110,19 @@ def replace_ready_tasks(
             row.status = TaskStatus.CANCELLED
             changes.cancelled.append(task_id)
     session.flush()
-    _index_ready_groups(session, [existing.get(t) or session.get(Task, t) for t in set(existing) | set(wanted)])
+    touched = [existing.get(t) or session.get(Task, t) for t in set(existing) | set(wanted)]
+    _index_ready_groups(session, touched, fresh)
     return changes
 
 
-def _index_ready_groups(session: Session, rows: Iterable[Task | None]) -> None:
-    """Rewrite the touched tasks' entries in the per-group index of ready tasks."""
+def _index_ready_groups(session: Session, rows: Iterable[Task | None], fresh: bool = False) -> None:
+    """Rewrite the touched tasks' entries in the per-group index of ready tasks (new tasks of a
+    new instance have none to delete)."""
     rows = [r for r in rows if r is not None]
     if not rows:
         return
-    session.execute(delete(ReadyTaskGroup).where(ReadyTaskGroup.task_id.in_([r.id for r in rows])))
+    if not fresh:
+        session.execute(delete(ReadyTaskGroup).where(ReadyTaskGroup.task_id.in_([r.id for r in rows])))
     entries = [{"group_name": group, "due_order": row.due_order, "created_at": row.created_at, "task_id": row.id}
                for row in rows if row.status == TaskStatus.READY for group in row.candidate_groups]
     if entries:
