@@ -84,10 +84,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_request_logging(app)
     app.before_request(_check_json_body)
 
-    from . import camunda, clock, decisions, definitions, enrolments, health, pathways, patients, tasks
+    from . import (
+        camunda,
+        clock,
+        decisions,
+        definitions,
+        enrolments,
+        health,
+        incidents,
+        pathways,
+        patients,
+        tasks,
+    )
     from .openapi import init_openapi
 
-    for module in (health, definitions, patients, enrolments, pathways, tasks, decisions, clock, camunda):
+    for module in (health, definitions, patients, enrolments, pathways, incidents, tasks, decisions, clock, camunda):
         app.register_blueprint(module.bp)
     init_openapi(app)
     if app.config.get("WEB_APP", True):

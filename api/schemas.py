@@ -130,6 +130,17 @@ class IdOut(BaseModel):
     id: str
 
 
+class Incident(BaseModel):
+    pathwayId: str
+    patientId: str | None
+    at: str
+    error: str | None
+
+
+class IncidentList(BaseModel):
+    items: list[Incident]
+
+
 class EnrolmentQuery(Strict):
     definition: str = Field(min_length=1, max_length=255)
     version: int | None = Field(default=None, ge=1, le=2_147_483_647)

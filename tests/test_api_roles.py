@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/clock"): EVERYONE,
     ("POST", "/api/clock"): WORKERS,
     ("POST", "/api/enrolments"): WORKERS,
+    ("GET", "/api/incidents"): EVERYONE,
     ("GET", "/engine-rest/version"): EVERYONE,
     ("GET", "/engine-rest/deployment"): EVERYONE,
     ("POST", "/engine-rest/deployment/create"): AUTHORS,

@@ -123,5 +123,7 @@ def test_a_pathway_whose_state_cannot_load_is_parked_and_never_stalls_the_others
                                                             AuditEvent.action == "pathway.incident")).one()
         assert incident.reason
     assert all(f["pathwayId"] != broken for f in svc.fire_due_timers())  # parked: not retried
+    (incident,) = svc.incidents()  # visible, with its error, without reading logs
+    assert incident["pathwayId"] == broken and incident["error"]
     with pytest.raises(Conflict, match="failed"):  # a command on it is refused, not a 500
         svc.correlate_message(broken, "RedFlagReported", actor="gp", variables={"note": "x"})

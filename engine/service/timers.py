@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..problems import ModelError
 from ..runtime import ExecutionError, PathwayStateError
-from ..store import add_audit, due_instance_ids, lock_instance
+from ..store import AuditEvent, Instance, InstanceStatus, add_audit, due_instance_ids, lock_instance
 from .context import ServiceContext
 from .errors import Conflict
 from .persist import save, snapshot
@@ -77,6 +78,25 @@ class TimerService:
             add_audit(session, at=self.ctx.now(), actor=TIMER_ACTOR, action="pathway.incident",
                       instance_id=instance_id, patient_id=instance.patient_id, before=before,
                       after={"status": "failed"}, reason=f"{type(exc).__name__}: {exc}"[:2000])
+
+    def incidents(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Pathways parked as failed, newest first, each with its last incident's time and error
+        (``resume`` retries one after the cause is fixed)."""
+        with self.ctx.read() as session:
+            rows = session.execute(
+                select(Instance.id, Instance.patient_id, Instance.updated_at)
+                .where(Instance.status == InstanceStatus.FAILED)
+                .order_by(Instance.updated_at.desc(), Instance.id).limit(max(1, min(limit, 1000)))).all()
+            found = []
+            for pathway_id, patient_id, updated in rows:
+                event = session.scalars(
+                    select(AuditEvent).where(AuditEvent.instance_id == pathway_id,
+                                             AuditEvent.action == "pathway.incident")
+                    .order_by(AuditEvent.id.desc()).limit(1)).first()
+                found.append({"pathwayId": pathway_id, "patientId": patient_id,
+                              "at": (event.at if event else updated).isoformat(),
+                              "error": event.reason if event else None})
+        return found
 
     def catch_up(self, instance_id: str) -> None:
         """Fire this pathway's overdue timers (each in its own transaction) before a command,
