@@ -12,7 +12,6 @@ from typing import Any
 
 from engine.clock import SystemClock
 from engine.store import database_url
-from engine.wiring import open_service
 
 from . import create_app
 from .logs import configure_logging
@@ -45,14 +44,6 @@ def _tokens_file(url: str) -> Path:
     return path.with_name(path.stem + ".demo-tokens.json") if path else Path.cwd() / "instance" / "demo-tokens.json"
 
 
-def _already_seeded(url: str) -> bool:
-    runtime = open_service(url)
-    try:
-        return bool(runtime.service.definitions()) or bool(runtime.service.patients(limit=1)["items"])
-    finally:
-        runtime.engine.dispose()
-
-
 def _timer_loop(app: Any, interval: float, stop: threading.Event) -> None:
     service = app.extensions[EXTENSION]["service"]
     while not stop.wait(interval):
@@ -74,21 +65,23 @@ def build(*, demo: bool, simulated_clock: bool, database_url: str | None = None,
     seeded: dict[str, Any] = {}
     if demo:
         url = database_url or demo_database(fresh)
-        seeded["reused"] = _already_seeded(url)
-        if not seeded["reused"]:
-            config["SIMULATED_CLOCK_START"] = (SystemClock().now() - HISTORY).isoformat()
+        # a new demo starts its history weeks ago; a reused one is later already (the stored
+        # simulated time never goes back, so this start is then ignored)
+        config["SIMULATED_CLOCK_START"] = (SystemClock().now() - HISTORY).isoformat()
         seeded["database"] = url
     if url:
         config["DATABASE_URL"] = url
     app = create_app(config)
+    service = app.extensions[EXTENSION]["service"]
+    if demo:
+        seeded["reused"] = bool(service.definitions()) or bool(service.patients(limit=1)["items"])
     if demo and seeded["reused"]:
         kept = _tokens_file(url)
-        service = app.extensions[EXTENSION]["service"]
         seeded.update(tokens=json.loads(kept.read_text()) if kept.exists() else {},
                       definition=(service.definitions() or [None])[-1], problems=[],
                       pathways=len(service.patients(limit=200)["items"]))
     elif demo:
-        result = seed_demo(app.extensions[EXTENSION]["service"])
+        result = seed_demo(service)
         seeded.update(tokens=result.tokens, definition=result.definition, pathways=len(result.pathways),
                       problems=result.problems)
         _save_tokens(_tokens_file(url), result.tokens)

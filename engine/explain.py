@@ -20,7 +20,7 @@ from uuid import UUID
 from SpiffWorkflow.exceptions import WorkflowException
 
 from .analysis import PathwayModel
-from .analysis.model import Element
+from .analysis.model import BPMN, Element
 
 _BRANCHING = ("exclusiveGateway", "inclusiveGateway", "eventBasedGateway")
 _EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
@@ -96,7 +96,7 @@ def _branch(model: PathwayModel, gateway: Element, flow: Element | None) -> tupl
     for read in model.reads:
         if read.what == "condition" and read.element in chosen:
             reads |= {path[0] for path in read.paths}
-    condition = flow.node.findtext("{http://www.omg.org/spec/BPMN/20100524/MODEL}conditionExpression") if flow is not None else None
+    condition = flow.node.findtext(f"{{{BPMN}}}conditionExpression") if flow is not None else None
     return ({"kind": "branch", "element": gateway.id, "name": gateway.name,
              "branch": (flow.node.get("name") if flow is not None else None) or ("otherwise" if default else None),
              "condition": (condition or "").strip() or None, "default": default}, reads)

@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.web_support import AXE, CHROMIUM, axe_violations, demo_app, ensure_axe, live_server
+from tests.web_support import (
+    AXE,
+    CHROMIUM,
+    axe_violations,
+    demo_app,
+    ensure_axe,
+    live_server,
+    sign_in_browser,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -152,17 +160,11 @@ def test_clinical_lead_sees_a_refused_deploy_on_the_diagram_then_deploys_and_mig
 
     url = site["url"]
     broken, fixed = misspelt_and_fixed()
-    page.goto(f"{url}/signin")
-    page.get_by_label("Your access token").fill(site["tokens"]["clinical_lead"])
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, url, site["tokens"]["clinical_lead"])
     page.get_by_role("link", name="Pathway versions").click()
     accessible(page)
 
-    (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "ovcf_pathway.bpmn").write_bytes(broken)
-    page.get_by_label("BPMN diagrams, DMN tables or safety properties").set_input_files(
-        str(tmp_path / "broken" / "ovcf_pathway.bpmn"))
-    page.get_by_role("button", name="Check and deploy").click()
+    deploy(page, tmp_path / "broken", broken)
     assert page.get_by_role("alert").filter(has_text="Not deployed").is_visible()
     finding = page.locator("table tr").filter(has_text="referalDecision")
     assert finding.count() == 1 and "did you mean" in finding.inner_text()
@@ -174,11 +176,7 @@ def test_clinical_lead_sees_a_refused_deploy_on_the_diagram_then_deploys_and_mig
     page.screenshot(path=str(tmp_path / "lead-refused.png"), full_page=True)
     accessible(page)
 
-    (tmp_path / "fixed").mkdir()
-    (tmp_path / "fixed" / "ovcf_pathway.bpmn").write_bytes(fixed)
-    page.get_by_label("BPMN diagrams, DMN tables or safety properties").set_input_files(
-        str(tmp_path / "fixed" / "ovcf_pathway.bpmn"))
-    page.get_by_role("button", name="Check and deploy").click()
+    deploy(page, tmp_path / "fixed", fixed)
     assert page.get_by_role("status").filter(has_text="Deployed ovcf_pathway version").is_visible()
     target = int(re.search(r"/definitions/ovcf_pathway/(\d+)", page.url).group(1))
     assert page.get_by_text("Changed: ovcf_pathway.bpmn").is_visible()
@@ -194,3 +192,11 @@ def test_clinical_lead_sees_a_refused_deploy_on_the_diagram_then_deploys_and_mig
     assert page.get_by_role("status").filter(has_text=f"to {target}").is_visible()
     assert service.pathway(pathway)["definition"]["version"] == target
     assert page.get_by_role("heading", name=re.compile(f"ovcf_pathway \\(version {target}\\)")).is_visible()
+
+
+def deploy(page: Any, folder: Path, content: bytes) -> None:
+    """Upload one changed main diagram from the lead's page, as a lead picks a file."""
+    folder.mkdir()
+    (folder / "ovcf_pathway.bpmn").write_bytes(content)
+    page.get_by_label("BPMN diagrams, DMN tables or safety properties").set_input_files(str(folder / "ovcf_pathway.bpmn"))
+    page.get_by_role("button", name="Check and deploy").click()

@@ -59,6 +59,13 @@ def live_server(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def sign_in_browser(page: Any, url: str, token: str) -> None:
+    """Sign in through the page, as a user does."""
+    page.goto(f"{url}/signin")
+    page.get_by_label("Your access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def ensure_axe() -> str | None:
     """Install the web app's npm packages if they are not (``npm ci`` from the lock file);
     the reason when that cannot be done here."""

@@ -17,14 +17,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.test_web_pages import misspelt_and_fixed  # noqa: E402
 from tests.web_support import CHROMIUM, demo_app, ensure_axe, live_server  # noqa: E402
+from tests.web_support import sign_in_browser as sign_in  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-
-
-def sign_in(page, url: str, token: str) -> None:
-    page.goto(f"{url}/signin")
-    page.get_by_label("Your access token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def main() -> None:

@@ -35,8 +35,7 @@ def viewer(filename: str) -> Response:
 def source(pathway_id: str, filename: str) -> Response:
     """One BPMN file of the definition version this pathway runs on."""
     try:
-        state = service().pathway(pathway_id)
-        files = service().definition_source(state["definition"]["key"], state["definition"]["version"])
+        files = service().pathway_sources(pathway_id)
     except NotFound:
         abort(404, "There is no such pathway.")
     if filename not in files:

@@ -19,14 +19,13 @@ from .signin import signed_in
 
 bp = page_blueprint("lead", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-AUTHORS = ("clinical_lead", "admin")
 MAX_UPLOAD_FILES = 50
 
 
 def lead_only(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if g.user.role not in AUTHORS:
+        if not g.user.can_author:
             abort(403, "Only a clinical lead (or an administrator) manages pathway versions.")
         return view(*args, **kwargs)
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
+from api.auth import ADMIN, API_CLIENT, AUTHORS, CLINICAL_LEAD, COORDINATOR, WORKERS
 from api.state import service
 from engine.store.tokens import find_token, find_token_hash
 
@@ -19,8 +20,8 @@ from .errors import page_blueprint
 
 bp = page_blueprint("signin", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-ROLE_NAMES = {"coordinator": "Care coordinator", "clinical_lead": "Clinical lead", "admin": "Administrator",
-              "api_client": "API client"}
+ROLE_NAMES = {COORDINATOR: "Care coordinator", CLINICAL_LEAD: "Clinical lead", ADMIN: "Administrator",
+              API_CLIENT: "API client"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,13 @@ class User:
 
     @property
     def can_work(self) -> bool:
-        return self.role in ("coordinator", "clinical_lead", "admin")
+        """May claim and complete tasks (the API's WORKERS)."""
+        return self.role in WORKERS
+
+    @property
+    def can_author(self) -> bool:
+        """May deploy and migrate, and release anyone's claim (the API's AUTHORS)."""
+        return self.role in AUTHORS
 
 
 def current_user() -> User | None:

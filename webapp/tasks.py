@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -57,28 +58,31 @@ def _decided(reason: dict[str, Any] | None) -> dict[str, Any] | None:
 @bp.post("/tasks/<task_id>/claim")
 @signed_in
 def claim(task_id: str) -> Any:
-    task = _load(task_id)
-    try:
-        service().claim(task_id, actor=g.user.name, if_match=request.form.get("etag") or None,
-                        actor_groups=g.user.groups)
-        flash(f"You have claimed “{task['name']}”.", "success")
-    except (Conflict, Forbidden, PreconditionFailed) as exc:
-        flash(f"Could not claim “{task['name']}”: {exc}", "error")
-    return redirect(request.form.get("next") or url_for("task_pages.page", task_id=task_id, back=_back()))
+    return _assign(task_id, lambda etag: service().claim(task_id, actor=g.user.name, if_match=etag,
+                                                         actor_groups=g.user.groups),
+                   done="You have claimed “{name}”.", failed="Could not claim “{name}”: {error}")
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @signed_in
 def unclaim(task_id: str) -> Any:
+    return _assign(task_id, lambda etag: service().unclaim(task_id, actor=g.user.name, if_match=etag,
+                                                           release_others=g.user.can_author),
+                   done="You have released “{name}” for others to take.", failed="Could not release “{name}”: {error}",
+                   forbidden="“{name}” is not claimed by you, so you cannot release it.")
+
+
+def _assign(task_id: str, change: Callable[[str | None], object], *, done: str, failed: str,
+            forbidden: str | None = None) -> Any:
+    """Claim or release, then back where the user came from, the outcome said either way."""
     task = _load(task_id)
     try:
-        service().unclaim(task_id, actor=g.user.name, if_match=request.form.get("etag") or None,
-                          release_others=g.user.role in ("clinical_lead", "admin"))
-        flash(f"You have released “{task['name']}” for others to take.", "success")
-    except Forbidden:
-        flash(f"“{task['name']}” is not claimed by you, so you cannot release it.", "error")
+        change(request.form.get("etag") or None)
+        flash(done.format(name=task["name"]), "success")
+    except Forbidden as exc:
+        flash((forbidden or failed).format(name=task["name"], error=exc), "error")
     except (Conflict, PreconditionFailed) as exc:
-        flash(f"Could not release “{task['name']}”: {exc}", "error")
+        flash(failed.format(name=task["name"], error=exc), "error")
     return redirect(request.form.get("next") or url_for("task_pages.page", task_id=task_id, back=_back()))
 
 

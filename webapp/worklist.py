@@ -57,6 +57,11 @@ class Filters:
     def active(self) -> bool:
         return bool(self.query())
 
+    def url(self, cursor: str | None = None) -> str:
+        """The worklist with these filters (at this page)."""
+        query = {**self.query(), **({"cursor": cursor} if cursor else {})}
+        return f"/worklist?{urlencode(query)}" if query else "/worklist"
+
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=site_timezone())
@@ -90,16 +95,9 @@ def page() -> Any:
             items, next_cursor = found["items"], found["nextCursor"]
         except InvalidInput:
             flash("That page link is no longer valid; showing the first page.", "error")
-            return page_redirect(filters)
-    query = filters.query()
+            return redirect(filters.url())
     return render_template(
         "worklist.html", tasks=items, filters=filters, groups=svc.candidate_groups(),
         missing_patient=missing_patient, continued=bool(request.args.get("cursor")),
         here=request.full_path.rstrip("?"),
-        next_url=f"/worklist?{urlencode({**query, 'cursor': next_cursor})}" if next_cursor else None,
-        first_url=f"/worklist?{urlencode(query)}" if query else "/worklist")
-
-
-def page_redirect(filters: Filters) -> Any:
-    query = filters.query()
-    return redirect(f"/worklist?{urlencode(query)}" if query else "/worklist")
+        next_url=filters.url(next_cursor) if next_cursor else None, first_url=filters.url())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,17 @@ class Bundle:
                 if isinstance(candidate, PathwayStartEvent) and candidate.form:
                     return candidate.form
         return None
+
+    @cached_property
+    def candidate_groups(self) -> frozenset[str]:
+        """The literal candidate groups its user tasks name (an expression's are not known before
+        it runs); worked out once per bundle, which never changes."""
+        names: set[str] = set()
+        for element in (self.model.elements.values() if self.model else ()):
+            text = element.attr("candidateGroups") or ""
+            if "$" not in text and "#" not in text:
+                names.update(n.strip() for n in text.split(",") if n.strip())
+        return frozenset(names)
 
     def script_engine(self, clock: Clock) -> FeelScriptEngine:
         return FeelScriptEngine(self.decisions, clock, self.conditions)

@@ -68,16 +68,10 @@ class DefinitionService:
     def candidate_groups(self) -> list[str]:
         """The candidate groups the latest version of each deployed pathway offers tasks to (for
         a worklist's group filter; an expression's groups are not known before it runs)."""
-        names: set[str] = set()
         with self.ctx.read() as session:
             latest = list(list_definitions(session, latest_only=True))
             bundles = [self.ctx.bundle_for(row) for row in latest]
-        for bundle in bundles:
-            for element in (bundle.model.elements.values() if bundle.model else ()):
-                text = element.attr("candidateGroups") or ""
-                if "$" not in text and "#" not in text:
-                    names.update(n.strip() for n in text.split(",") if n.strip())
-        return sorted(names)
+        return sorted(set().union(*(b.candidate_groups for b in bundles)))
 
     def definition(self, key: str, version: int | None = None) -> dict[str, Any]:
         with self.ctx.read() as session:

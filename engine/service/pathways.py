@@ -125,7 +125,7 @@ class PathwayService:
                                 patient_id=patient_id, business_key=business_key)
         save(self.ctx, session, instance, runtime, actor=actor, action="pathway.enroll", before=None,
              details={"definition": {"key": definition.key, "version": definition.version},
-                      "variables": sorted((variables or {}).keys())}, fresh=True)
+                      "variables": sorted((variables or {}).keys())})
         return instance.id
 
     def pathway(self, instance_id: str) -> dict[str, Any]:

@@ -67,6 +67,16 @@ class PatientService:
                  "patient": {"externalId": external, "displayName": name} if patient else None}
                 for pid, version, external, name, patient in rows]
 
+    def pathway_sources(self, instance_id: str, suffix: str = ".bpmn") -> dict[str, str]:
+        """The files (by name ending) of the definition version a pathway runs on, without
+        loading the pathway's state."""
+        with self.ctx.read() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"pathway {instance_id} not found")
+            sources = instance.definition.sources
+        return {name: text for name, text in sources.items() if name.lower().endswith(suffix)}
+
     def elements(self, instance_id: str) -> dict[str, dict[str, str]]:
         """Element id -> its name in the pathway's diagrams (the id where it has none) and its
         BPMN type (``userTask``, ``boundaryEvent``, ...) and, for a boundary event, the id of the

@@ -8,12 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..forms import with_defaults
 from ..runtime import ExecutionError, PathwayRuntime
-from ..store import Instance, Task, add_audit, replace_ready_tasks
+from ..store import Instance, add_audit, replace_ready_tasks
 from .context import ServiceContext
 from .errors import Conflict, InvalidInput
 
@@ -35,10 +34,7 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime,
-                  fresh: bool = False) -> list[dict[str, Any]]:
-    """``fresh``: the instance was just created, so it has no task rows yet (no query needed)."""
-    known = set() if fresh else set(session.scalars(select(Task.id).where(Task.instance_id == instance.id)))
+def project_tasks(runtime: PathwayRuntime) -> list[dict[str, Any]]:
     rows = []
     for task in runtime.ready_human_tasks():
         row = {
@@ -53,11 +49,10 @@ def project_tasks(session: Session, instance: Instance, runtime: PathwayRuntime,
             "due_at": _parse(task.get("due")),
             "follow_up_at": _parse(task.get("followUp")),
             "created_at": _parse(task.get("createdAt")),
+            # a modelled camunda:assignee applies when the task appears; later claims and
+            # unclaims live in the projection and must not be overwritten on every save
+            "initial_assignee": task.get("assignee"),
         }
-        if task["id"] not in known:
-            # A modelled camunda:assignee applies when the task appears; later claims and
-            # unclaims live in the projection and must not be overwritten on every save.
-            row["assignee"] = task.get("assignee")
         rows.append(row)
     return rows
 
@@ -75,10 +70,7 @@ def save(
     completed_ids: Collection[str] = (),
     task_id: str | None = None,
     reason: str | None = None,
-    fresh: bool = False,
 ) -> dict[str, Any]:
-    """``fresh``: the instance was created in this transaction (an enrolment): it has no task
-    rows to compare with, so none are read."""
     now = ctx.now()
     after = snapshot(runtime)
     instance.state = runtime.dump()
@@ -86,8 +78,8 @@ def save(
     instance.status = runtime.status
     instance.next_due_at = runtime.next_due_at() if runtime.status == "running" else None
     instance.updated_at = now
-    changes = replace_ready_tasks(session, instance.id, project_tasks(session, instance, runtime, fresh), now,
-                                  completed_ids=completed_ids, completed_by=actor, fresh=fresh)
+    changes = replace_ready_tasks(session, instance.id, project_tasks(runtime), now,
+                                  completed_ids=completed_ids, completed_by=actor)
     task_changes = {k: v for k, v in vars(changes).items() if v}
     decided = _take_decisions(runtime)
     add_audit(session, at=now, actor=actor, action=action, instance_id=instance.id, task_id=task_id,

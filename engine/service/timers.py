@@ -87,16 +87,15 @@ class TimerService:
                 select(Instance.id, Instance.patient_id, Instance.updated_at)
                 .where(Instance.status == InstanceStatus.FAILED)
                 .order_by(Instance.updated_at.desc(), Instance.id).limit(max(1, min(limit, 1000)))).all()
-            found = []
-            for pathway_id, patient_id, updated in rows:
-                event = session.scalars(
-                    select(AuditEvent).where(AuditEvent.instance_id == pathway_id,
-                                             AuditEvent.action == "pathway.incident")
-                    .order_by(AuditEvent.id.desc()).limit(1)).first()
-                found.append({"pathwayId": pathway_id, "patientId": patient_id,
-                              "at": (event.at if event else updated).isoformat(),
-                              "error": event.reason if event else None})
-        return found
+            last: dict[str, AuditEvent] = {}  # the latest incident of each, in one query
+            for event in session.scalars(select(AuditEvent).where(
+                    AuditEvent.instance_id.in_([r[0] for r in rows]), AuditEvent.action == "pathway.incident")
+                    .order_by(AuditEvent.id)):
+                last[event.instance_id] = event
+        return [{"pathwayId": pathway_id, "patientId": patient_id,
+                 "at": (last[pathway_id].at if pathway_id in last else updated).isoformat(),
+                 "error": last[pathway_id].reason if pathway_id in last else None}
+                for pathway_id, patient_id, updated in rows]
 
     def catch_up(self, instance_id: str) -> None:
         """Fire this pathway's overdue timers (each in its own transaction) before a command,

@@ -53,22 +53,21 @@ def replace_ready_tasks(
     *,
     completed_ids: Collection[str] = (),
     completed_by: str | None = None,
-    fresh: bool = False,
 ) -> TaskChanges:
     """Make the projection's ready tasks for ``instance_id`` equal ``tasks``.
 
     Each dict needs ``id`` (the workflow task UUID) and ``element_id``; optional keys are
     ``name, patient_id, assignee, candidate_groups, candidate_users, priority, due_at,
-    follow_up_at, form, lane, created_at``. New ids are inserted as ready (``created_at``
+    follow_up_at, form, lane, created_at`` and ``initial_assignee`` (the assignee a new task
+    starts with; an existing task keeps its claim). New ids are inserted as ready (``created_at``
     defaults to ``now``, ``patient_id`` to the instance's); known ids get the keys present
     updated (a task that was closed and is ready again is re-opened). Ready tasks missing
     from ``tasks`` become ``completed`` (by ``completed_by`` at ``now``) when their id is
-    in ``completed_ids``, else ``cancelled``. ``fresh``: the instance has no task rows yet (it
-    was created in this transaction), so none are read. Flushes; the caller commits.
+    in ``completed_ids``, else ``cancelled``. Flushes; the caller commits.
     """
     wanted = {str(t["id"]): t for t in tasks}
     completed_ids = set(completed_ids)
-    rows = [] if fresh else session.scalars(
+    rows = session.scalars(
         select(Task).where(
             Task.instance_id == instance_id,
             or_(Task.status == TaskStatus.READY, Task.id.in_(set(wanted) | completed_ids)),
@@ -91,6 +90,7 @@ def replace_ready_tasks(
                 created_at=data.get("created_at") or now,
                 patient_id=instance_patient[0] if instance_patient else None,
                 candidate_users=[],
+                assignee=data.get("initial_assignee"),
             )
             _apply(row, data)
             session.add(row)
@@ -110,21 +110,19 @@ def replace_ready_tasks(
             row.status = TaskStatus.CANCELLED
             changes.cancelled.append(task_id)
     session.flush()
-    touched = [existing.get(t) or session.get(Task, t) for t in set(existing) | set(wanted)]
-    _index_ready_groups(session, touched, fresh)
+    _index_ready_groups(session, [existing.get(t) or session.get(Task, t) for t in changes.created],
+                        [existing[t] for t in (*changes.updated, *changes.completed, *changes.cancelled)])
     return changes
 
 
-def _index_ready_groups(session: Session, rows: Iterable[Task | None], fresh: bool = False) -> None:
-    """Rewrite the touched tasks' entries in the per-group index of ready tasks (new tasks of a
-    new instance have none to delete)."""
-    rows = [r for r in rows if r is not None]
-    if not rows:
-        return
-    if not fresh:
-        session.execute(delete(ReadyTaskGroup).where(ReadyTaskGroup.task_id.in_([r.id for r in rows])))
+def _index_ready_groups(session: Session, created: list[Task | None], changed: list[Task]) -> None:
+    """Keep the per-group index of ready tasks: new tasks are added, changed ones (due date,
+    groups, status) rewritten; tasks this save left as they were keep their entries."""
+    if changed:
+        session.execute(delete(ReadyTaskGroup).where(ReadyTaskGroup.task_id.in_([r.id for r in changed])))
     entries = [{"group_name": group, "due_order": row.due_order, "created_at": row.created_at, "task_id": row.id}
-               for row in rows if row.status == TaskStatus.READY for group in row.candidate_groups]
+               for row in (*created, *changed) if row is not None and row.status == TaskStatus.READY
+               for group in row.candidate_groups]
     if entries:
         session.execute(insert(ReadyTaskGroup), entries)
 
