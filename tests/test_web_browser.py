@@ -200,3 +200,37 @@ def deploy(page: Any, folder: Path, content: bytes) -> None:
     (folder / "ovcf_pathway.bpmn").write_bytes(content)
     page.get_by_label("BPMN diagrams, DMN tables or safety properties").set_input_files(str(folder / "ovcf_pathway.bpmn"))
     page.get_by_role("button", name="Check and deploy").click()
+
+
+def test_pages_fit_a_phone_width_and_work_from_the_keyboard(site: dict[str, Any], browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    try:
+        url = site["url"]
+        sign_in_browser(page, url, site["tokens"]["coordinator"])
+        page.wait_for_load_state("networkidle")
+
+        def fits() -> bool:
+            return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+        assert fits(), "the worklist scrolls sideways on a phone"
+        accessible(page)
+        # keyboard only: the skip link first, then on to the first task and open it
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.textContent") == "Skip to main content"
+        page.keyboard.press("Enter")
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if "/tasks/" in (page.evaluate("() => document.activeElement.getAttribute('href')") or ""):
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*/tasks/"))
+        page.wait_for_load_state("networkidle")
+        assert fits(), "a task page scrolls sideways on a phone"
+        accessible(page)
+        patient = site["app"].extensions["pathway"]["service"].patient(external_id="DEMO-002")["id"]
+        page.goto(f"{url}/patients/{patient}")
+        assert fits(), "the patient page scrolls sideways on a phone"
+    finally:
+        context.close()
