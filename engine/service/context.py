@@ -13,7 +13,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..clock import Clock, SimulatedClock
 from ..models.bundle import Bundle, load_bundle
 from ..runtime import PathwayRuntime
-from ..store import Definition, Instance, get_definition_by_id, lock_instance, store_time, stored_time
+from ..store import (
+    Definition,
+    Instance,
+    get_definition_by_id,
+    lock_instance,
+    lock_instance_of_task,
+    store_time,
+    stored_time,
+)
 from .errors import Conflict, NotFound
 
 
@@ -96,14 +104,26 @@ class ServiceContext:
         with self._lock:
             self._bundles[definition_id] = bundle
 
+    def bundle_by_id(self, session: Session, definition_id: int) -> Bundle:
+        """The parsed bundle of a definition id; the definition row is read only on a cache miss."""
+        with self._lock:
+            cached = self._bundles.get(definition_id)
+        return cached if cached is not None else self.bundle_for(get_definition_by_id(session, definition_id))
+
     def load_runtime(self, session: Session, instance: Instance) -> PathwayRuntime:
-        definition = get_definition_by_id(session, instance.definition_id)
-        bundle = self.bundle_for(definition)
-        return PathwayRuntime.load(instance.state, bundle, self.clock)
+        return PathwayRuntime.load(instance.state, self.bundle_by_id(session, instance.definition_id), self.clock)
 
     def lock(self, session: Session, instance_id: str) -> Instance:
         """Lock an instance row for a user command (waits for a concurrent writer)."""
         instance = lock_instance(session, instance_id, skip_locked=False)
         if instance is None:
             raise NotFound(f"pathway {instance_id} not found")
+        return instance
+
+    def lock_task_pathway(self, session: Session, task_id: str) -> Instance:
+        """Lock the pathway a task belongs to, found and locked in one statement; the task read
+        after this sees the state no other writer can change until commit."""
+        instance = lock_instance_of_task(session, task_id)
+        if instance is None:
+            raise NotFound(f"task {task_id} not found")
         return instance

@@ -29,7 +29,7 @@ from ..store import (
     replace_ready_tasks,
 )
 from .context import ServiceContext
-from .errors import Conflict, InvalidInput, NotFound, ServiceError, require_running
+from .errors import Conflict, InvalidInput, NotFound, ServiceError
 from .persist import change_and_save, save
 
 TRANSITIONS = {
@@ -41,7 +41,7 @@ TRANSITIONS = {
 
 class PathwayService:
     ctx: ServiceContext
-    catch_up: Callable[[str], None]
+    on_pathway: Callable[..., Any]
 
     def create_patient(self, external_id: str, *, actor: str, display_name: str | None = None,
                        birth_date: date | None = None, sex: str | None = None) -> str:
@@ -195,15 +195,13 @@ class PathwayService:
     def correlate_message(self, instance_id: str, message: str, *, actor: str,
                           variables: dict[str, Any] | None = None) -> dict[str, Any]:
         _check_data(variables)
-        self.catch_up(instance_id)
         try:
-            with self.ctx.write() as session:
-                instance = self.ctx.lock(session, instance_id)
-                require_running(instance)
-                return change_and_save(
-                    self.ctx, session, instance, lambda runtime: runtime.correlate_message(message, variables),
+            return self.on_pathway(
+                lambda session: self.ctx.lock(session, instance_id),
+                lambda session, instance, runtime: change_and_save(
+                    self.ctx, session, instance, runtime, lambda r: r.correlate_message(message, variables),
                     actor=actor, action="message.correlate", conflicts=(NotWaitingForMessage,),
-                    details={"message": message, "variables": sorted((variables or {}).keys())})
+                    details={"message": message, "variables": sorted((variables or {}).keys())}))
         except MessagePayloadMissing as exc:
             errors = [FieldError(name, "required", f"message '{message}' must carry '{name}' (its declared payload)")
                       for name in exc.missing]

@@ -70,10 +70,15 @@ def save(
     completed_ids: Collection[str] = (),
     task_id: str | None = None,
     reason: str | None = None,
+    write_state: bool = True,
 ) -> dict[str, Any]:
+    """Record one step: the instance's status and next due time, the task projection and the
+    audit event, and (unless ``write_state`` is False: a caller saving several steps in one
+    transaction writes it once, after the last) the workflow state."""
     now = ctx.now()
     after = snapshot(runtime)
-    instance.state = runtime.dump()
+    if write_state:
+        instance.state = runtime.dump()
     instance.serializer_version = runtime.serializer_version
     instance.status = runtime.status
     instance.next_due_at = runtime.next_due_at() if runtime.status == "running" else None
@@ -108,6 +113,7 @@ def change_and_save(
     ctx: ServiceContext,
     session: Session,
     instance: Instance,
+    runtime: PathwayRuntime,
     change: Callable[[PathwayRuntime], object],
     *,
     actor: str,
@@ -117,12 +123,11 @@ def change_and_save(
     completed_ids: Collection[str] = (),
     task_id: str | None = None,
 ) -> dict[str, Any]:
-    """Load the instance, apply one command to it and save it with its audit event.
+    """Apply one command to a loaded pathway and save it with its audit event.
 
     ``conflicts`` are the runtime's refusals that mean "not now" (409); a model that cannot run
     on the data given is invalid input (422). Either way the caller's transaction rolls back.
     """
-    runtime = ctx.load_runtime(session, instance)
     before = snapshot(runtime)
     try:
         change(runtime)

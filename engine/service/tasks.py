@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..forms import FormValidationError, validate_submission
-from ..runtime import TaskNotReady
+from ..runtime import PathwayRuntime, TaskNotReady
 from ..store import Instance, Patient, Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, require_running
@@ -68,7 +69,7 @@ def require_candidate(task: Task, actor: str, actor_groups: Collection[str] | No
 
 class TaskService:
     ctx: ServiceContext
-    catch_up: Callable[[str], None]
+    on_pathway: Callable[..., Any]
 
     def tasks(self, *, status: str | None = "ready", candidate_group: str | list[str] | None = None,
               assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
@@ -137,7 +138,7 @@ class TaskService:
                 actor_groups: Collection[str] | None, release_others: bool = False) -> dict[str, Any]:
         """Claims live in the projection only (the workflow has no notion of them), audited."""
         with self.ctx.write() as session:
-            require_running(self.ctx.lock(session, self._instance_of(session, task_id)))
+            require_running(self.ctx.lock_task_pathway(session, task_id))
             task = self._ready_task(session, task_id, if_match)
             if assignee is not None:
                 require_candidate(task, actor, actor_groups)
@@ -156,13 +157,10 @@ class TaskService:
 
     def complete(self, task_id: str, variables: dict[str, Any], *, actor: str,
                  if_match: str | None = None, actor_groups: Collection[str] | None = None) -> dict[str, Any]:
-        """Validate the form data, run the task and everything that follows, in one transaction."""
-        with self.ctx.read() as session:
-            instance_id = self._instance_of(session, task_id)
-        self.catch_up(instance_id)
-        with self.ctx.write() as session:
-            instance = self.ctx.lock(session, instance_id)
-            require_running(instance)
+        """Validate the form data, run the task and everything that follows, in one transaction
+        (timers that fell due before it fire first, in the same transaction)."""
+
+        def body(session: Session, instance: Instance, runtime: PathwayRuntime) -> dict[str, Any]:
             task = self._ready_task(session, task_id, if_match)
             require_candidate(task, actor, actor_groups)
             if task.assignee not in (None, actor):
@@ -172,14 +170,9 @@ class TaskService:
             except FormValidationError as exc:
                 raise InvalidInput("the submitted form is not valid", exc.errors) from exc
             after = change_and_save(
-                self.ctx, session, instance, lambda runtime: runtime.complete_task(task_id, values),
+                self.ctx, session, instance, runtime, lambda r: r.complete_task(task_id, values),
                 actor=actor, action="task.complete", conflicts=(TaskNotReady,), task_id=task_id,
                 completed_ids=[task_id], details={"elementId": task.element_id, "variables": sorted(values)})
             return {"task": task_view(task, self.ctx.now()), "pathway": after}
 
-    @staticmethod
-    def _instance_of(session, task_id: str) -> str:
-        task = get_task(session, task_id)
-        if task is None:
-            raise NotFound(f"task {task_id} not found")
-        return task.instance_id
+        return self.on_pathway(lambda session: self.ctx.lock_task_pathway(session, task_id), body)

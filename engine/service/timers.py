@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ..problems import ModelError
-from ..runtime import ExecutionError, PathwayStateError
+from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
 from ..store import AuditEvent, Instance, InstanceStatus, add_audit, due_instance_ids, lock_instance
 from .context import ServiceContext
-from .errors import Conflict
+from .errors import Conflict, ServiceError, require_running
 from .persist import save, snapshot
 
 TIMER_ACTOR = "system:timer"
+CATCH_UP_LIMIT = 1000  # due instants one command fires before it runs; a model firing more is broken
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -97,36 +102,78 @@ class TimerService:
                  "error": last[pathway_id].reason if pathway_id in last else None}
                 for pathway_id, patient_id, updated in rows]
 
-    def catch_up(self, instance_id: str) -> None:
-        """Fire this pathway's overdue timers (each in its own transaction) before a command,
-        so an escalation that was due is not skipped because the worker had not run yet."""
-        now = self.ctx.now()
-        for _ in range(1000):
-            try:
-                if self._fire_instance(instance_id, now) is None:
-                    return
-            except (SQLAlchemyError, Conflict):
-                raise
-            except (ExecutionError, PathwayStateError, ModelError) as exc:
-                self._park(instance_id, exc)
-                raise Conflict(f"pathway {instance_id} cannot proceed and is parked as an incident: {exc}") from exc
-            except Exception as exc:  # noqa: BLE001 - the state does not load: parked, not a 500
-                log.error("pathway %s failed to load: %s", instance_id, type(exc).__name__)
-                self._park(instance_id, exc)
-                raise Conflict(f"pathway {instance_id} cannot be loaded and is parked as an incident "
-                               f"({type(exc).__name__})") from exc
+    def on_pathway(self, locate: Callable[[Session], Instance],
+                   body: Callable[[Session, Instance, PathwayRuntime], T]) -> T:
+        """Run one command on one pathway in one transaction: lock it (``locate``), load it, fire
+        the timers that fell due before now (each due instant audited as ``timer.fire``, so an
+        escalation that was due is not skipped because the worker had not run yet), then run
+        ``body``. When ``body`` refuses after timers fired, the firing still commits and the
+        refusal is raised after it. A pathway that cannot load or fire is parked as an incident
+        (409), in a transaction of its own, with nothing of this command written."""
+        refused: ServiceError | None = None
+        try:
+            with self.ctx.write() as session:
+                instance = locate(session)
+                require_running(instance)
+                try:
+                    runtime = self.ctx.load_runtime(session, instance)
+                    fired = self.fire_overdue_in(session, instance, runtime, self.ctx.now())
+                except (SQLAlchemyError, ServiceError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a state that does not load is parked, not a 500
+                    raise _CannotProceed(instance.id, exc) from exc
+                if not fired:
+                    return body(session, instance, runtime)
+                require_running(instance)  # a timer may have ended the pathway
+                try:
+                    with session.begin_nested():
+                        return body(session, instance, runtime)
+                except ServiceError as exc:
+                    refused = exc
+        except _CannotProceed as failure:
+            self._park(failure.instance_id, failure.cause)
+            if isinstance(failure.cause, (ExecutionError, PathwayStateError, ModelError)):
+                raise Conflict(f"pathway {failure.instance_id} cannot proceed and is parked as an incident: "
+                               f"{failure.cause}") from failure.cause
+            log.error("pathway %s failed to load: %s", failure.instance_id, type(failure.cause).__name__)
+            raise Conflict(f"pathway {failure.instance_id} cannot be loaded and is parked as an incident "
+                           f"({type(failure.cause).__name__})") from failure.cause
+        raise refused
 
-    def _fire_instance(self, instance_id: str, now) -> dict[str, Any] | None:
-        with self.ctx.write() as session:
-            # SKIP LOCKED on PostgreSQL: another worker already has this one.
-            instance = lock_instance(session, instance_id, skip_locked=True)
-            if instance is None or instance.status != "running" or instance.next_due_at is None \
-                    or instance.next_due_at > now:
-                return None
-            runtime = self.ctx.load_runtime(session, instance)
+    def fire_overdue_in(self, session: Session, instance: Instance, runtime: PathwayRuntime, now: datetime,
+                        *, max_instants: int = CATCH_UP_LIMIT) -> list[dict[str, Any]]:
+        """Fire the timers of a locked, loaded pathway due at or before ``now``, one due instant
+        at a time in due order, each with its own audit event; the state is written once."""
+        fired: list[dict[str, Any]] = []
+        while (len(fired) < max_instants and instance.status == InstanceStatus.RUNNING
+               and instance.next_due_at is not None and instance.next_due_at <= now):
             before = snapshot(runtime)
             timers = runtime.fire_due_timers(now, max_instants=1)
             details = {"fired": [{"elementId": t.element_id, "due": t.due.isoformat()} for t in timers]}
             save(self.ctx, session, instance, runtime, actor=TIMER_ACTOR, action="timer.fire", before=before,
-                 details=details)
-            return {"pathwayId": instance_id, **details}
+                 details=details, write_state=False)
+            fired.append({"pathwayId": instance.id, **details})
+            if not timers:
+                break  # next_due_at was stale: the save above corrected it
+        if fired:
+            instance.state = runtime.dump()
+        return fired
+
+    def _fire_instance(self, instance_id: str, now: datetime) -> dict[str, Any] | None:
+        with self.ctx.write() as session:
+            # SKIP LOCKED on PostgreSQL: another worker already has this one.
+            instance = lock_instance(session, instance_id, skip_locked=True)
+            if instance is None or instance.status != InstanceStatus.RUNNING or instance.next_due_at is None \
+                    or instance.next_due_at > now:
+                return None
+            runtime = self.ctx.load_runtime(session, instance)
+            fired = self.fire_overdue_in(session, instance, runtime, now, max_instants=1)
+            return fired[0] if fired else None
+
+
+class _CannotProceed(Exception):
+    """Raised out of a command's transaction (rolling it back) when the pathway cannot load or fire."""
+
+    def __init__(self, instance_id: str, cause: Exception) -> None:
+        super().__init__(instance_id)
+        self.instance_id, self.cause = instance_id, cause

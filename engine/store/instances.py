@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .db import is_postgres
-from .models import Definition, Instance, InstanceStatus, Patient
+from .models import Definition, Instance, InstanceStatus, Patient, Task
 
 
 def add_patient(
@@ -99,6 +99,15 @@ def lock_instance(session: Session, instance_id: str, *, skip_locked: bool = Tru
     stmt = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=skip_locked, of=Instance)
+    return session.scalars(stmt).one_or_none()
+
+
+def lock_instance_of_task(session: Session, task_id: str) -> Instance | None:
+    """The instance a task belongs to, locked as :func:`lock_instance` (waiting), in one statement."""
+    owner = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+    stmt = select(Instance).where(Instance.id == owner).execution_options(populate_existing=True)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(of=Instance)
     return session.scalars(stmt).one_or_none()
 
 

@@ -25,6 +25,7 @@ from .instances import (
     find_patient,
     instances_for_patient,
     lock_instance,
+    lock_instance_of_task,
     next_due_at,
 )
 from .tasks import (
@@ -64,6 +65,7 @@ __all__ = [
     "list_definitions",
     "list_tokens",
     "lock_instance",
+    "lock_instance_of_task",
     "next_due_at",
     "query_tasks",
     "replace_ready_tasks",

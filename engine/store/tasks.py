@@ -76,6 +76,7 @@ def replace_ready_tasks(
     existing = {row.id: row for row in rows}
     changes = TaskChanges()
     instance_patient: list[str | None] = []  # looked up once, only if a new task needs it
+    new_rows: list[Task] = []
 
     for task_id, data in wanted.items():
         row = existing.get(task_id)
@@ -94,6 +95,7 @@ def replace_ready_tasks(
             )
             _apply(row, data)
             session.add(row)
+            new_rows.append(row)
             changes.created.append(task_id)
         elif _apply(row, data) or row.status != TaskStatus.READY:
             if row.status != TaskStatus.READY:
@@ -110,18 +112,18 @@ def replace_ready_tasks(
             row.status = TaskStatus.CANCELLED
             changes.cancelled.append(task_id)
     session.flush()
-    _index_ready_groups(session, [existing.get(t) or session.get(Task, t) for t in changes.created],
+    _index_ready_groups(session, new_rows,
                         [existing[t] for t in (*changes.updated, *changes.completed, *changes.cancelled)])
     return changes
 
 
-def _index_ready_groups(session: Session, created: list[Task | None], changed: list[Task]) -> None:
+def _index_ready_groups(session: Session, created: list[Task], changed: list[Task]) -> None:
     """Keep the per-group index of ready tasks: new tasks are added, changed ones (due date,
     groups, status) rewritten; tasks this save left as they were keep their entries."""
     if changed:
         session.execute(delete(ReadyTaskGroup).where(ReadyTaskGroup.task_id.in_([r.id for r in changed])))
     entries = [{"group_name": group, "due_order": row.due_order, "created_at": row.created_at, "task_id": row.id}
-               for row in (*created, *changed) if row is not None and row.status == TaskStatus.READY
+               for row in (*created, *changed) if row.status == TaskStatus.READY
                for group in row.candidate_groups]
     if entries:
         session.execute(insert(ReadyTaskGroup), entries)
