@@ -212,8 +212,15 @@ class FeelScriptEngine(PythonScriptEngine):
             process_variables(task.workflow).update(values)
         except DecisionError as exc:
             raise WorkflowTaskException(f"decision '{spec.decision_ref}': {exc}", task=task, exception=exc) from exc
+        # What "why this task" shows: this decision's own trace entry (inputs, rules, outputs), on
+        # its latest run only. The required decisions' entries and earlier runs are in the audit
+        # trail (``decided``); keeping them here made a year's state grow to megabytes.
+        own = [entry for entry in result.trace if entry.get("decision") == spec.decision_ref] or result.trace[-1:]
+        for earlier in task.workflow.tasks.values():  # this (sub)process's tasks, a plain scan
+            if earlier.task_spec is task.task_spec and earlier is not task:
+                earlier.internal_data.pop("decision", None)
         task._set_internal_data(decision={
-            "decision": spec.decision_ref, "matchedRules": result.matched_rules, "trace": result.trace,
+            "decision": spec.decision_ref, "matchedRules": result.matched_rules, "trace": own,
         })
         self.decided.append({"elementId": spec.bpmn_id, "decision": spec.decision_ref, "table": bool(result.trace and
                              "hitPolicy" in result.trace[-1]), "matchedRules": list(result.matched_rules),
