@@ -201,6 +201,11 @@ def with_defaults(form: dict[str, Any] | None, defaults: dict[str, Any]) -> dict
     return {**form, "fields": fields}
 
 
+def json_ready(defaults: dict[str, Any]) -> dict[str, Any]:
+    """Evaluated defaults as a JSON column keeps them (exact decimals as JSON numbers)."""
+    return {name: _json_number(value) for name, value in defaults.items()}
+
+
 def _json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

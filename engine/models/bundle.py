@@ -23,7 +23,7 @@ from .lint import BPMN, lint_bpmn
 from .parser import PathwayParser
 from .script_engine import FeelScriptEngine
 from .serializer import spec_state
-from .specs import PathwayStartEvent
+from .specs import HumanTask, PathwayStartEvent
 
 SAFETY_SUFFIX = ".safety.yaml"  # safety properties deployed beside the diagrams (read by the verifier)
 MODEL_SUFFIXES = (".bpmn", ".dmn", SAFETY_SUFFIX)
@@ -52,6 +52,20 @@ class Bundle:
                 if isinstance(candidate, PathwayStartEvent) and candidate.form:
                     return candidate.form
         return None
+
+    @cached_property
+    def human_forms(self) -> dict[str, dict[str, Any]]:
+        """Each user task's form by element id, for the ids that name one form in the whole bundle
+        (an id two processes use for different forms is left out: its tasks carry their own)."""
+        forms: dict[str, dict[str, Any]] = {}
+        clashing: set[str] = set()
+        for process in [self.spec, *self.subprocess_specs.values()]:
+            for task_spec in process.task_specs.values():
+                if isinstance(task_spec, HumanTask) and task_spec.form:
+                    known = forms.setdefault(task_spec.bpmn_id, task_spec.form)
+                    if known != task_spec.form:
+                        clashing.add(task_spec.bpmn_id)
+        return {element: form for element, form in forms.items() if element not in clashing}
 
     @cached_property
     def candidate_groups(self) -> frozenset[str]:

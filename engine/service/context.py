@@ -6,16 +6,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..clock import Clock, SimulatedClock
+from ..forms import with_defaults
 from ..models.bundle import Bundle, load_bundle
 from ..runtime import PathwayRuntime
 from ..store import (
     Definition,
     Instance,
+    Task,
     get_definition_by_id,
     lock_instance,
     lock_instance_of_task,
@@ -109,6 +113,17 @@ class ServiceContext:
         with self._lock:
             cached = self._bundles.get(definition_id)
         return cached if cached is not None else self.bundle_for(get_definition_by_id(session, definition_id))
+
+    def task_form(self, session: Session, task: Task, definition_id: int | None = None) -> dict[str, Any]:
+        """A task's form with its evaluated defaults. The form is stored once, in the definition
+        (``definition_id``: the task's pathway's, looked up when not given); a row written before
+        that, or whose element id the bundle cannot name, carries its own."""
+        if task.form is not None:
+            return task.form
+        if definition_id is None:
+            definition_id = session.scalar(select(Instance.definition_id).where(Instance.id == task.instance_id))
+        form = self.bundle_by_id(session, definition_id).human_forms.get(task.element_id)
+        return with_defaults(form, task.form_defaults or {}) or {"key": None, "fields": []}
 
     def load_runtime(self, session: Session, instance: Instance) -> PathwayRuntime:
         return PathwayRuntime.load(instance.state, self.bundle_by_id(session, instance.definition_id), self.clock)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..forms import with_defaults
+from ..forms import json_ready, with_defaults
 from ..runtime import ExecutionError, PathwayRuntime
 from ..store import Instance, add_audit, replace_ready_tasks
 from .context import ServiceContext
@@ -35,14 +35,19 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def project_tasks(runtime: PathwayRuntime) -> list[dict[str, Any]]:
+    shared_forms = runtime.bundle.human_forms
     rows = []
     for task in runtime.ready_human_tasks():
+        defaults = task.get("defaults") or {}
+        # the form is the definition's (read back through the bundle); the row keeps its defaults
+        shared = shared_forms.get(task["elementId"]) == task.get("form")
         row = {
             "id": task["id"],
             "element_id": task["elementId"],
             "name": task["name"],
             "lane": task.get("lane"),
-            "form": with_defaults(task.get("form"), task.get("defaults") or {}),
+            "form": None if shared else with_defaults(task.get("form"), defaults),
+            "form_defaults": json_ready(defaults) if shared and defaults else None,
             "candidate_groups": task.get("candidateGroups", []),
             "candidate_users": task.get("candidateUsers", []),
             "priority": task.get("priority"),

@@ -17,7 +17,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFai
 from .persist import change_and_save
 
 
-def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str, Any]:
+def task_view(task: Task, now: datetime, *, form: dict[str, Any] | None = None) -> dict[str, Any]:
     view = {
         "id": task.id,
         "pathwayId": task.instance_id,
@@ -38,8 +38,8 @@ def task_view(task: Task, now: datetime, *, with_form: bool = False) -> dict[str
         "lane": task.lane,
         "etag": str(task.version),
     }
-    if with_form:
-        view["form"] = task.form or {"key": None, "fields": []}
+    if form is not None:
+        view["form"] = form
     return view
 
 
@@ -94,7 +94,7 @@ class TaskService:
             task = get_task(session, task_id)
             if task is None:
                 raise NotFound(f"task {task_id} not found")
-            return {**task_view(task, self.ctx.now(), with_form=True),
+            return {**task_view(task, self.ctx.now(), form=self.ctx.task_form(session, task)),
                     "patient": patient_labels(session, [task.patient_id]).get(task.patient_id)}
 
     def task_reason(self, task_id: str) -> dict[str, Any] | None:
@@ -166,7 +166,7 @@ class TaskService:
             if task.assignee not in (None, actor):
                 raise Conflict(f"task {task_id} is claimed by {task.assignee}")
             try:
-                values = validate_submission(task.form, variables)
+                values = validate_submission(self.ctx.task_form(session, task, instance.definition_id), variables)
             except FormValidationError as exc:
                 raise InvalidInput("the submitted form is not valid", exc.errors) from exc
             after = change_and_save(

@@ -175,7 +175,10 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     due_order: Mapped[datetime] = mapped_column(UTCDateTime(), default=UNDATED)  # due_at, undated last
     follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the form lives once in the definition (its parsed bundle names it by element id); a row
+    # keeps only its evaluated defaults, and a whole form only where the bundle cannot name it
     form: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    form_defaults: Mapped[dict[str, Any] | None] = mapped_column(json_type(nullable=True))
     lane: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -29,6 +29,7 @@ _PLAIN_FIELDS = (
     "due_at",
     "follow_up_at",
     "form",
+    "form_defaults",
     "lane",
 )
 MAX_PAGE = 1000
