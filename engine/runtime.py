@@ -24,12 +24,14 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock, FixedClock
 from .models.bundle import Bundle
+from .models.prune import prune_history
 from .models.script_engine import process_variables
 from .models.serializer import SERIALIZER_VERSION, dump_workflow, load_workflow
 from .models.specs import HumanTask, PathwayEventSubprocess, PathwayMessage, PathwayStartEvent
 from .models.timers import ClockCycle, ClockDuration, ClockTimeDate
 
 _TIMERS = (ClockTimeDate, ClockDuration, ClockCycle)
+PRUNED_DONE = "prunedDone"  # state key: elements completed by tasks the saved state no longer holds
 MAX_CATCH_UP = 10_000  # guards against a model that would fire forever within one catch-up
 
 
@@ -97,6 +99,7 @@ class PathwayRuntime:
         self.workflow = workflow
         self.bundle = bundle
         self.clock = clock
+        self.pruned_done: set[str] = set()  # elements completed by history no longer in the state
 
     # -- life cycle --------------------------------------------------------------------------
     @classmethod
@@ -112,13 +115,22 @@ class PathwayRuntime:
 
     @classmethod
     def load(cls, state: dict[str, Any], bundle: Bundle, clock: Clock) -> PathwayRuntime:
+        state = dict(state)
+        pruned_done = state.pop(PRUNED_DONE, [])
         workflow = load_workflow(state, bundle.spec, bundle.subprocess_specs)
         workflow.script_engine = bundle.script_engine(clock)
-        return cls(workflow, bundle, clock)
+        runtime = cls(workflow, bundle, clock)
+        runtime.pruned_done = set(pruned_done)
+        return runtime
 
     def dump(self) -> dict[str, Any]:
-        """The instance's state without its spec (stored once per definition)."""
-        return dump_workflow(self.workflow)
+        """The instance's state without its spec (stored once per definition) and without the
+        finished history execution no longer reads (:mod:`engine.models.prune`)."""
+        self.pruned_done |= prune_history(self.workflow)
+        state = dump_workflow(self.workflow)
+        if self.pruned_done:
+            state[PRUNED_DONE] = sorted(self.pruned_done)
+        return state
 
     serializer_version = SERIALIZER_VERSION
 
@@ -141,7 +153,7 @@ class PathwayRuntime:
         return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(_ACTIVE)})
 
     def completed_elements(self) -> list[str]:
-        return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(TaskState.COMPLETED)})
+        return sorted({t.task_spec.bpmn_id for t in self._bpmn_tasks(TaskState.COMPLETED)} | self.pruned_done)
 
     def ready_human_tasks(self) -> list[dict[str, Any]]:
         """What the task table projects: one row per ready user task."""

@@ -80,3 +80,46 @@ def test_each_decision_keeps_only_its_latest_run_and_its_own_trace_entry() -> No
     reason = explain(runtime.workflow, bundle.model, rescan["id"])
     assert reason["via"]["element"] == "Offer"
     assert reason["decision"]["id"] == "Decision_Therapy" and reason["decision"]["trace"][0]["inputs"]
+
+
+def parallel_loop() -> bytes:
+    """LOOP with the decision inside a parallel split and join, as the bone-health work-up has:
+    SpiffWorkflow's join compares its ancestors with earlier runs, recursively."""
+    bpmn = LOOP.replace(
+        b'<bpmn:sequenceFlow id="f6" sourceRef="Rescan" targetRef="Decide"/>',
+        b'<bpmn:sequenceFlow id="f6" sourceRef="Rescan" targetRef="Split"/>'
+        b'<bpmn:parallelGateway id="Split"/>'
+        b'<bpmn:sequenceFlow id="p1" sourceRef="Split" targetRef="Decide"/>'
+        b'<bpmn:sequenceFlow id="p2" sourceRef="Split" targetRef="Join"/>'
+        b'<bpmn:parallelGateway id="Join"/>'
+        b'<bpmn:sequenceFlow id="p3" sourceRef="Join" targetRef="Offer"/>')
+    return bpmn.replace(b'<bpmn:sequenceFlow id="f2" sourceRef="Decide" targetRef="Offer"/>',
+                        b'<bpmn:sequenceFlow id="f2" sourceRef="Decide" targetRef="Join"/>')
+
+
+def test_a_pathway_looping_for_years_keeps_a_bounded_state_and_keeps_running() -> None:
+    # Without pruning, the task tree deepens by each visit; after about 150 visits SpiffWorkflow's
+    # recursive ancestor walk exceeds Python's recursion limit and the task can no longer be
+    # completed (on the OVCF pathway: week 28 of a weekly work-up chase). The audit trail keeps
+    # the history; the state keeps what execution reads.
+    files = {"loop.bpmn": parallel_loop(), "bone_density.dmn": (DMN / "bone_density.dmn").read_bytes(),
+             "therapy.dmn": (DMN / "therapy.dmn").read_bytes()}
+    bundle = load_bundle(files, key="densitometry")
+    clock = SimulatedClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    state = PathwayRuntime.start(bundle, clock).dump()
+    sizes = []
+    for visit in range(260):
+        runtime = PathwayRuntime.load(state, bundle, clock)
+        (rescan,) = runtime.ready_human_tasks()
+        runtime.complete_task(rescan["id"], {"tScore": -1 - visit % 2})
+        state = runtime.dump()
+        sizes.append(len(json.dumps(state)))
+
+    assert max(sizes[50:]) <= 1.01 * max(sizes[:50])  # bounded: after 260 visits as after 50
+    runtime = PathwayRuntime.load(state, bundle, clock)
+    assert {"Rescan", "Decide", "Split", "Join", "Offer"} <= set(runtime.completed_elements())
+    (rescan,) = runtime.ready_human_tasks()
+    reason = explain(runtime.workflow, bundle.model, rescan["id"])
+    assert reason["via"]["element"] == "Offer" and reason["decision"]["id"] == "Decision_Therapy"
+    runtime.complete_task(rescan["id"], {"tScore": -3})  # osteoporosis: on to the drug
+    assert [t["elementId"] for t in runtime.ready_human_tasks()] == ["Start_drug"]
