@@ -134,16 +134,16 @@ def test_a_transient_database_error_defers_a_timer_instead_of_failing_the_pathwa
     service, clock = svc
     pid = service.enroll("escalation", actor="coordinator")
     clock.advance(timedelta(days=2))
-    real = service._fire_instance
+    real = service._fire_batch
     calls = []
 
-    def flaky(instance_id, now):
-        calls.append(instance_id)
+    def flaky(now, size):
+        calls.append(size)
         if len(calls) == 1:
             raise OperationalError("UPDATE instances", {}, Exception("database is locked"))
-        return real(instance_id, now)
+        return real(now, size)
 
-    monkeypatch.setattr(service, "_fire_instance", flaky)
+    monkeypatch.setattr(service, "_fire_batch", flaky)
     assert service.fire_due_timers() == []  # deferred, not parked
     assert service.pathway(pid)["status"] == "running"
     assert [f["elementId"] for r in service.fire_due_timers() for f in r["fired"]] == ["Late"]

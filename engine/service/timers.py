@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..problems import ModelError
 from ..runtime import ExecutionError, PathwayRuntime, PathwayStateError
-from ..store import AuditEvent, Instance, InstanceStatus, add_audit, due_instance_ids, lock_instance
+from ..store import AuditEvent, Instance, InstanceStatus, add_audit, claim_due_instances, lock_instance
 from .context import ServiceContext
 from .errors import Conflict, ServiceError, require_running
 from .persist import save, snapshot
@@ -27,43 +28,68 @@ log = logging.getLogger(__name__)
 class TimerService:
     ctx: ServiceContext
 
-    def fire_due_timers(self, *, limit: int = 100_000) -> list[dict[str, Any]]:
+    def fire_due_timers(self, *, limit: int = 100_000, batch: int = 20) -> list[dict[str, Any]]:
         """Fire what is due now, earliest due instant first across all pathways.
 
-        Each step fires one pathway's earliest due instant in its own transaction, so one broken
-        pathway cannot hold back the others, a crash leaves every step either done or not, and
-        after downtime the steps run in due order across pathways, not pathway by pathway.
+        Work goes in batches: one transaction claims up to ``batch`` due pathways (on PostgreSQL
+        with ``FOR UPDATE SKIP LOCKED``, so several workers take disjoint batches) and fires
+        their due instants in due order, each instant in a savepoint with its own audit event.
+        A pathway that cannot load or fire is rolled back to before that instant and parked as
+        an incident; the rest of the batch commits. After downtime the steps run in due order
+        across pathways, not pathway by pathway.
         """
         fired: list[dict[str, Any]] = []
         now = self.ctx.now()
-        skipped: set[str] = set()
-        for _ in range(limit):
-            with self.ctx.read() as session:
-                candidates = [i for i in due_instance_ids(session, now, limit=len(skipped) + 1) if i not in skipped]
-            if not candidates:
-                return fired
-            instance_id = candidates[0]
+        while len(fired) < limit:
             try:
-                result = self._fire_instance(instance_id, now)
-            except (ExecutionError, PathwayStateError, ModelError) as exc:
-                # The model cannot proceed on this pathway's data: park it as an incident.
-                self._record_incident(instance_id, exc)
-                result = {"pathwayId": instance_id, "fired": [], "error": str(exc)}
+                steps, broken = self._fire_batch(now, max(1, min(batch, limit - len(fired))))
             except (SQLAlchemyError, Conflict) as exc:
-                # Transient (lock timeout, lost connection, a concurrent writer): nothing was
-                # written; the pathway stays running and the next poll tries again.
-                log.warning("timer step for %s deferred: %s", instance_id, type(exc).__name__)
-                result = None
-            except Exception as exc:  # noqa: BLE001 - a pathway that cannot even load (corrupt state)
-                # must not stop the sweep: every other pathway's timers still fire
-                log.error("timer step for %s failed: %s", instance_id, type(exc).__name__)
+                # Transient (lock timeout, lost connection, a concurrent writer): nothing of the
+                # batch was written; its pathways stay due and the next poll tries again.
+                log.warning("timer batch deferred: %s", type(exc).__name__)
+                return fired
+            for instance_id, exc in broken:
                 self._park(instance_id, exc)
-                result = {"pathwayId": instance_id, "fired": [], "error": f"{type(exc).__name__}: {exc}"}
-            if result is None:
-                skipped.add(instance_id)  # another worker holds it, or it is no longer due
-            else:
-                fired.append(result)
+                error = str(exc) if isinstance(exc, (ExecutionError, PathwayStateError, ModelError)) \
+                    else f"{type(exc).__name__}: {exc}"
+                steps.append({"pathwayId": instance_id, "fired": [], "error": error})
+            if not steps:
+                return fired
+            fired.extend(steps)
         return fired
+
+    def _fire_batch(self, now: datetime, size: int) -> tuple[list[dict[str, Any]], list[tuple[str, Exception]]]:
+        """One transaction: claim up to ``size`` due pathways and fire their instants in due order,
+        up to the next unclaimed pathway's due time (so order holds across batches)."""
+        steps: list[dict[str, Any]] = []
+        broken: list[tuple[str, Exception]] = []
+        with self.ctx.write() as session:
+            claimed = claim_due_instances(session, now, limit=size + 1)
+            horizon = claimed[size].next_due_at if len(claimed) > size else None
+            queue = [(i.next_due_at, i.id, i) for i in claimed[:size]]
+            heapq.heapify(queue)
+            runtimes: dict[str, PathwayRuntime] = {}
+            while queue:
+                due, instance_id, instance = heapq.heappop(queue)
+                if horizon is not None and due > horizon:
+                    break
+                try:
+                    with session.begin_nested():
+                        if instance_id not in runtimes:
+                            runtimes[instance_id] = self.ctx.load_runtime(session, instance)
+                        steps.extend(self.fire_overdue_in(session, instance, runtimes[instance_id], now,
+                                                          max_instants=1))
+                except SQLAlchemyError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a pathway that cannot load or fire is parked,
+                    # and every other pathway's timers still fire
+                    log.error("timer step for %s failed: %s", instance_id, type(exc).__name__)
+                    broken.append((instance_id, exc))
+                    continue
+                if instance.status == InstanceStatus.RUNNING and instance.next_due_at is not None \
+                        and instance.next_due_at <= now:
+                    heapq.heappush(queue, (instance.next_due_at, instance_id, instance))
+        return steps, broken
 
     def _park(self, instance_id: str, exc: Exception) -> None:
         try:
@@ -158,17 +184,6 @@ class TimerService:
         if fired:
             instance.state = runtime.dump()
         return fired
-
-    def _fire_instance(self, instance_id: str, now: datetime) -> dict[str, Any] | None:
-        with self.ctx.write() as session:
-            # SKIP LOCKED on PostgreSQL: another worker already has this one.
-            instance = lock_instance(session, instance_id, skip_locked=True)
-            if instance is None or instance.status != InstanceStatus.RUNNING or instance.next_due_at is None \
-                    or instance.next_due_at > now:
-                return None
-            runtime = self.ctx.load_runtime(session, instance)
-            fired = self.fire_overdue_in(session, instance, runtime, now, max_instants=1)
-            return fired[0] if fired else None
 
 
 class _CannotProceed(Exception):
