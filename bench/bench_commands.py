@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 from api.demo import sample_answer
 from engine.clock import SimulatedClock
+from engine.forms import validate_submission
 from engine.models.bundle import collect_files, load_bundle
 from engine.runtime import PathwayRuntime
 from engine.wiring import open_service
@@ -79,8 +80,9 @@ def service_rate(url: str, files: dict, count: int) -> tuple[float, float]:
 def table_bytes(runtime, tables: tuple[str, ...]) -> int:
     with runtime.engine.connect() as conn:
         if runtime.engine.dialect.name == "sqlite":
-            return sum(conn.execute(text("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = :t OR "
-                                         "tbl_name = :t"), {"t": t}).scalar() for t in tables)
+            return sum(conn.execute(text("SELECT COALESCE(SUM(d.pgsize), 0) FROM dbstat d JOIN sqlite_master m "
+                                         "ON d.name = m.name WHERE m.tbl_name = :t"), {"t": t}).scalar()
+                       for t in tables)
         return sum(conn.execute(text("SELECT pg_total_relation_size(to_regclass(:t))"), {"t": t}).scalar() or 0
                    for t in tables)
 
@@ -124,7 +126,8 @@ def main() -> None:
     files = collect_files([ROOT / "pathways", ROOT / "dmn"])
     bundle = load_bundle(files)
     probe = PathwayRuntime.start(bundle, SimulatedClock(NOW), dict(START))
-    answers = sample_answer(probe.ready_human_tasks()[0]["form"], NOW.date())
+    form = probe.ready_human_tasks()[0]["form"]
+    answers = validate_submission(form, sample_answer(form, NOW.date()))  # typed, as the service passes them
 
     targets = [("SQLite", lambda: f"sqlite:///{tempfile.mkdtemp()}/bench.db")]
     if args.postgres:

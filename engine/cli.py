@@ -184,22 +184,32 @@ def enrol(source: str, definition: str, version: int | None, actor: str, refused
     sys.exit(1 if report.refused else 0)
 
 
-@main.command(help="Run the HTTP API with a production WSGI server (waitress, --threads workers).")
+@main.command(help="Run the web app and the HTTP API: one process (waitress, --threads) or, with --workers N > 1, "
+                   "N worker processes under gunicorn (Linux; PostgreSQL for real concurrency).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads (per process).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (gunicorn) sharing the database.")
 @click.option("--demo", is_flag=True, help="Fresh SQLite demo: deploy the bundled pathway, enrol demo patients, "
                                           "print one token per role (implies --simulated-clock).")
 @click.option("--simulated-clock", is_flag=True, help="Start a simulated clock (moved via /api/clock).")
 @click.option("--timer-interval", default=30.0, show_default=True,
               help="Seconds between timer polls on the system clock (0: leave it to 'pathway timers').")
 @click.option("--fresh", is_flag=True, help="With --demo: delete the demo's SQLite database and seed it again.")
-def serve(host: str, port: int, threads: int, demo: bool, simulated_clock: bool, timer_interval: float,
-          fresh: bool) -> None:
-    from api.serve import run
-
+def serve(host: str, port: int, threads: int, workers: int, demo: bool, simulated_clock: bool,
+          timer_interval: float, fresh: bool) -> None:
     if fresh and not demo:
         raise click.UsageError("--fresh only applies to --demo")
+    if workers > 1:
+        if demo:
+            raise click.UsageError("--demo runs one process; seed it once, then serve it with --workers")
+        from api.production import run as run_workers
+
+        run_workers(host, port, workers, threads, simulated_clock, timer_interval)
+        return
+    from api.serve import run
+
     run(host, port, threads, demo, simulated_clock, timer_interval, fresh)
 
 

@@ -10,7 +10,8 @@ runs. All of that lies below the deepest task that every live task descends from
 ancestor), or close above it. So in each (sub)process we keep that ancestor's sub-tree plus
 ``keep`` finished steps above it, hang the kept part under the root, and drop the rest, all of
 it finished. Whatever is dropped keeps ancestry among kept tasks intact: every kept task is on
-one path from the root. Finished sub-process instances whose task is gone are dropped too.
+one path from the root. Finished sub-process instances whose task has finished (or is gone)
+are dropped too.
 
 The elements the dropped tasks completed are returned so "done" marks on the diagram survive.
 """
@@ -31,9 +32,12 @@ def prune_history(workflow: Any, keep: int | None = None) -> set[str]:
     done: set[str] = set()
     for flow in [workflow, *workflow.subprocesses.values()]:
         done |= _prune_tree(flow, keep)
+    flows = [workflow, *workflow.subprocesses.values()]
     for sub_id, sub in list(workflow.subprocesses.items()):
-        owner = any(sub.parent_task_id in flow.tasks for flow in [workflow, *workflow.subprocesses.values()])
-        if not owner and sub.is_completed():
+        owner = next((flow.tasks[sub.parent_task_id] for flow in flows if sub.parent_task_id in flow.tasks), None)
+        # a finished sub-process task never looks at its instance again (only a waiting one
+        # would start a new instance when it finds none)
+        if sub.is_completed() and (owner is None or owner.has_state(TaskState.FINISHED_MASK)):
             done |= {_bpmn_id(t) for t in sub.tasks.values() if t.state == TaskState.COMPLETED} - {None}
             del workflow.subprocesses[sub_id]
     return done
