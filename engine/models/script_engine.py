@@ -224,7 +224,9 @@ class FeelScriptEngine(PythonScriptEngine):
         })
         self.decided.append({"elementId": spec.bpmn_id, "decision": spec.decision_ref, "table": bool(result.trace and
                              "hitPolicy" in result.trace[-1]), "matchedRules": list(result.matched_rules),
-                             "result": result.value})
+                             "result": result.value,
+                             # what the pathway keeps (the result variable after Camunda's mapping)
+                             "output": values.get(spec.result_variable) if spec.result_variable else None})
 
 
 def _iso_like(text: str) -> bool:
