@@ -18,6 +18,7 @@ from ..runtime import (
     PathwayStateError,
 )
 from ..store import (
+    Definition,
     Instance,
     Patient,
     add_audit,
@@ -83,16 +84,17 @@ class PathwayService:
         ``external_id`` and optionally ``display_name, birth_date, sex, variables, business_key``."""
         results: list[tuple[str, str] | ServiceError] = []
         with self.ctx.write() as session:
+            definition = get_definition(session, definition_key, version)  # once for the batch
             for row in rows:
                 try:
                     with session.begin_nested():
-                        results.append(self._enrol_in(session, row, definition_key, version, actor))
+                        results.append(self._enrol_in(session, row, definition_key, version, actor, definition))
                 except ServiceError as exc:
                     results.append(exc)
         return results
 
     def _enrol_in(self, session, row: dict[str, Any], definition_key: str, version: int | None,
-                  actor: str) -> tuple[str, str]:
+                  actor: str, definition: Definition | None = None) -> tuple[str, str]:
         if find_patient(session, row["external_id"]) is not None:
             raise Conflict(f"a patient with externalId '{row['external_id']}' already exists")
         patient = add_patient(session, external_id=row["external_id"], now=self.ctx.now(),
@@ -100,12 +102,14 @@ class PathwayService:
                               sex=row.get("sex"))
         add_audit(session, at=self.ctx.now(), actor=actor, action="patient.create", patient_id=patient.id)
         pathway = self._start_in(session, definition_key, version, actor=actor, patient_id=patient.id,
-                                 variables=row.get("variables"), business_key=row.get("business_key"))
+                                 variables=row.get("variables"), business_key=row.get("business_key"),
+                                 definition=definition)
         return patient.id, pathway
 
     def _start_in(self, session, definition_key: str, version: int | None, *, actor: str, patient_id: str | None,
-                  variables: dict[str, Any] | None, business_key: str | None) -> str:
-        definition = get_definition(session, definition_key, version)
+                  variables: dict[str, Any] | None, business_key: str | None,
+                  definition: Definition | None = None) -> str:
+        definition = definition or get_definition(session, definition_key, version)
         if definition is None:
             raise NotFound(f"definition '{definition_key}'" + (f" version {version}" if version else "")
                            + " not found")
