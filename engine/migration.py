@@ -134,4 +134,6 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle) -> tuple[PathwayRun
                 due_after = _timer_due(task)
                 report.timers.append({"elementId": element, "due": due_before, "dueAfter": due_after,
                                       "kept": due_after == due_before})
-    return PathwayRuntime(workflow, target, runtime.clock), report
+    migrated = PathwayRuntime(workflow, target, runtime.clock)
+    migrated.pruned_done = set(runtime.pruned_done)  # history pruned before the move was still done
+    return migrated, report

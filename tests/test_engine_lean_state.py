@@ -123,3 +123,23 @@ def test_a_pathway_looping_for_years_keeps_a_bounded_state_and_keeps_running() -
     assert reason["via"]["element"] == "Offer" and reason["decision"]["id"] == "Decision_Therapy"
     runtime.complete_task(rescan["id"], {"tScore": -3})  # osteoporosis: on to the drug
     assert [t["elementId"] for t in runtime.ready_human_tasks()] == ["Start_drug"]
+
+
+def test_elements_done_in_pruned_history_stay_done_after_a_migration() -> None:
+    from engine.migration import migrate_runtime
+
+    files = {"loop.bpmn": parallel_loop(), "bone_density.dmn": (DMN / "bone_density.dmn").read_bytes(),
+             "therapy.dmn": (DMN / "therapy.dmn").read_bytes()}
+    bundle = load_bundle(files, key="densitometry")
+    clock = SimulatedClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    runtime = PathwayRuntime.start(bundle, clock)
+    for _ in range(40):
+        (rescan,) = runtime.ready_human_tasks()
+        runtime.complete_task(rescan["id"], {"tScore": -1})
+        runtime = PathwayRuntime.load(runtime.dump(), bundle, clock)
+    assert "Enrolled" in runtime.pruned_done  # the start event's task is long gone from the state
+
+    moved, report = migrate_runtime(runtime, load_bundle(files, key="densitometry"))
+    assert report.possible
+    assert "Enrolled" in moved.completed_elements()
+    assert "Enrolled" in PathwayRuntime.load(moved.dump(), bundle, clock).completed_elements()
