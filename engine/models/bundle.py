@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -119,12 +120,24 @@ def _is_dmn(name: str, root) -> bool:
         etree.QName(root).namespace or "")
 
 
+# One bundle parsed at a time per process: lxml builds and uses the BPMN schema through libxml2's
+# global state, and two threads building it at once fail with XMLSchemaParseError (seen with
+# four worker threads on a cold cache: healthy pathways were parked as incidents). Parsing is
+# CPU-bound under the GIL anyway, so serialising it costs nothing.
+_PARSE_LOCK = threading.RLock()
+
+
 def load_bundle(files: Mapping[str, bytes | str], key: str | None = None, *, lint: bool = True) -> Bundle:
     """Lint and parse a bundle. Raises :class:`ModelError` listing every finding; nothing half-loaded.
 
     ``lint=False`` is for definitions already deployed: a lint rule added in a later release must
     not stop pathways that are running on an older version (that is what migration is for).
     """
+    with _PARSE_LOCK:
+        return _load_bundle(files, key, lint=lint)
+
+
+def _load_bundle(files: Mapping[str, bytes | str], key: str | None, *, lint: bool) -> Bundle:
     sources = {Path(name).name: _text(content, Path(name).name) for name, content in files.items()}
     problems: list[Problem] = []
     bpmn_roots: list[tuple[str, Any]] = []

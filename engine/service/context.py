@@ -36,6 +36,7 @@ class ServiceContext:
         self.clock = clock
         self._bundles: dict[int, Bundle] = {}
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
         # a simulated clock is one time for every process on the database: each transaction
         # starts at the stored time (never behind it), and moving the clock stores it
         self.shared_time = isinstance(clock, SimulatedClock)
@@ -99,9 +100,13 @@ class ServiceContext:
         with self._lock:
             cached = self._bundles.get(definition.id)
         if cached is None:
-            cached = load_bundle(definition.sources, key=definition.key, lint=False)
-            with self._lock:
-                self._bundles[definition.id] = cached
+            with self._loading:  # one thread parses; the others wait for it and take its bundle
+                with self._lock:
+                    cached = self._bundles.get(definition.id)
+                if cached is None:
+                    cached = load_bundle(definition.sources, key=definition.key, lint=False)
+                    with self._lock:
+                        self._bundles[definition.id] = cached
         return cached
 
     def remember(self, definition_id: int, bundle: Bundle) -> None:
