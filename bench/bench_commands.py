@@ -20,10 +20,10 @@ import json
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pgschema import fresh_schema
 from sqlalchemy import text
 
 from api.demo import sample_answer
@@ -35,7 +35,6 @@ from engine.wiring import open_service
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 START = {"fractureDate": date(2026, 5, 1), "painScore": 6, "neuroDeficit": False}
 TABLES = ("instances", "tasks", "task_candidate_groups", "ready_task_groups")
 
@@ -136,7 +135,7 @@ def main() -> None:
 
     targets = [("SQLite", lambda: f"sqlite:///{tempfile.mkdtemp()}/bench.db")]
     if args.postgres:
-        targets.append(("PostgreSQL", lambda: _pg_schema()))
+        targets.append(("PostgreSQL", fresh_schema))
 
     in_memory, persisted = engine_rates(bundle, answers, args.pathways)
     print(f"completion of the intake task, {args.pathways} pathways")
@@ -149,15 +148,6 @@ def main() -> None:
         print(f"bytes per pathway, {name}, {args.year_pathways} pathways: state (JSON) / state+task tables / audit")
         for label, state_kb, live_kb, audit_kb in year_of_care(url(), files, args.year_pathways):
             print(f"  {label:<16} {state_kb:7.1f} KB  {live_kb:7.1f} KB  {audit_kb:7.1f} KB")
-
-
-def _pg_schema() -> str:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    runtime = open_service(PG_URL, migrate=False)
-    with runtime.engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    runtime.engine.dispose()
-    return f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
 if __name__ == "__main__":

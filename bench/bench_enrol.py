@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from pgschema import fresh_schema
 
 from engine.bulk import enrol_file
 from engine.clock import SimulatedClock
@@ -25,7 +24,6 @@ from engine.wiring import open_service
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def write_rows(path: Path, rows: int) -> None:
@@ -56,12 +54,7 @@ def main() -> None:
 
     targets = [("sqlite", f"sqlite:///{folder / 'enrol.db'}")]
     if args.postgres:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        runtime = open_service(PG_URL, migrate=False)
-        with runtime.engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        runtime.engine.dispose()
-        targets.append(("postgresql", f"{PG_URL}?options=-csearch_path%3D{schema}"))
+        targets.append(("postgresql", fresh_schema()))
     for name, url in targets:
         runtime = open_service(url, clock=SimulatedClock(NOW))
         runtime.service.deploy(files, actor="bench")

@@ -26,12 +26,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import select, text
+from pgschema import fresh_schema
+from sqlalchemy import select
 
 from api.demo import sample_answer
 from engine.clock import SimulatedClock
@@ -40,17 +40,11 @@ from engine.store import AuditEvent, Task, create_token
 from engine.wiring import open_service
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 START = {"fractureDate": date(2026, 5, 1), "painScore": 6, "neuroDeficit": False}
 
 
 def prepare(pathways: int) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = open_service(PG_URL, migrate=False)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.engine.dispose()
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    url = fresh_schema()
     runtime = open_service(url, clock=SimulatedClock(datetime.now(UTC)))
     svc = runtime.service
     svc.deploy(collect_files([ROOT / "pathways", ROOT / "dmn"]), actor="bench")

@@ -12,12 +12,12 @@ import argparse
 import multiprocessing as mp
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, text
+from pgschema import fresh_schema
+from sqlalchemy import select
 
 from engine.clock import SimulatedClock
 from engine.models.bundle import collect_files
@@ -27,7 +27,6 @@ from engine.wiring import open_service
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=7)
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def populate(url: str, count: int) -> None:
@@ -69,22 +68,13 @@ def sweep(url: str, workers: int) -> tuple[float, int, int]:
     return seconds, steps, sum(n - 1 for n in fired.values() if n > 1)
 
 
-def pg_schema() -> str:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    runtime = open_service(PG_URL, migrate=False)
-    with runtime.engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    runtime.engine.dispose()
-    return f"{PG_URL}?options=-csearch_path%3D{schema}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--timers", type=int, default=2000, help="pathways, each with an overdue timer")
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     runs = [] if args.no_sqlite else [("SQLite", 1, f"sqlite:///{tempfile.mkdtemp()}/timers.db")]
-    runs += [("PostgreSQL", 1, pg_schema()), ("PostgreSQL", 2, pg_schema())]
+    runs += [("PostgreSQL", 1, fresh_schema()), ("PostgreSQL", 2, fresh_schema())]
     baseline: dict[str, float] = {}
     print(f"{args.timers} pathways with overdue timers, clock moved {LATER - NOW} on")
     for name, workers, url in runs:

@@ -30,9 +30,9 @@ def prune_history(workflow: Any, keep: int | None = None) -> set[str]:
     BPMN ids of the completed tasks dropped. ``keep`` defaults to :data:`KEEP_STEPS`."""
     keep = KEEP_STEPS if keep is None else keep
     done: set[str] = set()
-    for flow in [workflow, *workflow.subprocesses.values()]:
-        done |= _prune_tree(flow, keep)
     flows = [workflow, *workflow.subprocesses.values()]
+    for flow in flows:
+        done |= _prune_tree(flow, keep)
     for sub_id, sub in list(workflow.subprocesses.items()):
         owner = next((flow.tasks[sub.parent_task_id] for flow in flows if sub.parent_task_id in flow.tasks), None)
         # a finished sub-process task never looks at its instance again (only a waiting one

@@ -97,16 +97,13 @@ class ServiceContext:
     # -- definitions, parsed once per process ------------------------------------------------
     def bundle_for(self, definition: Definition) -> Bundle:
         """The parsed bundle of a definition (cached: a deployed definition never changes)."""
-        with self._lock:
-            cached = self._bundles.get(definition.id)
+        cached = self._cached(definition.id)
         if cached is None:
             with self._loading:  # one thread parses; the others wait for it and take its bundle
-                with self._lock:
-                    cached = self._bundles.get(definition.id)
+                cached = self._cached(definition.id)
                 if cached is None:
                     cached = load_bundle(definition.sources, key=definition.key, lint=False)
-                    with self._lock:
-                        self._bundles[definition.id] = cached
+                    self.remember(definition.id, cached)
         return cached
 
     def remember(self, definition_id: int, bundle: Bundle) -> None:
@@ -115,9 +112,11 @@ class ServiceContext:
 
     def bundle_by_id(self, session: Session, definition_id: int) -> Bundle:
         """The parsed bundle of a definition id; the definition row is read only on a cache miss."""
+        return self._cached(definition_id) or self.bundle_for(get_definition_by_id(session, definition_id))
+
+    def _cached(self, definition_id: int) -> Bundle | None:
         with self._lock:
-            cached = self._bundles.get(definition_id)
-        return cached if cached is not None else self.bundle_for(get_definition_by_id(session, definition_id))
+            return self._bundles.get(definition_id)
 
     def task_form(self, session: Session, task: Task, definition_id: int | None = None) -> dict[str, Any]:
         """A task's form with its evaluated defaults. The form is stored once, in the definition

@@ -20,6 +20,7 @@ from .errors import Conflict, ServiceError, require_running
 from .persist import save, snapshot
 
 TIMER_ACTOR = "system:timer"
+MODEL_ERRORS = (ExecutionError, PathwayStateError, ModelError)  # the model cannot go on with these data
 CATCH_UP_LIMIT = 1000  # due instants one command fires before it runs; a model firing more is broken
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -50,8 +51,7 @@ class TimerService:
                 return fired
             for instance_id, exc in broken:
                 self._park(instance_id, exc)
-                error = str(exc) if isinstance(exc, (ExecutionError, PathwayStateError, ModelError)) \
-                    else f"{type(exc).__name__}: {exc}"
+                error = str(exc) if isinstance(exc, MODEL_ERRORS) else f"{type(exc).__name__}: {exc}"
                 steps.append({"pathwayId": instance_id, "fired": [], "error": error})
             if not steps:
                 return fired
@@ -86,8 +86,7 @@ class TimerService:
                     log.error("timer step for %s failed: %s", instance_id, type(exc).__name__)
                     broken.append((instance_id, exc))
                     continue
-                if instance.status == InstanceStatus.RUNNING and instance.next_due_at is not None \
-                        and instance.next_due_at <= now:
+                if _due(instance, now):
                     heapq.heappush(queue, (instance.next_due_at, instance_id, instance))
         return steps, broken
 
@@ -158,7 +157,7 @@ class TimerService:
                     refused = exc
         except _CannotProceed as failure:
             self._park(failure.instance_id, failure.cause)
-            if isinstance(failure.cause, (ExecutionError, PathwayStateError, ModelError)):
+            if isinstance(failure.cause, MODEL_ERRORS):
                 raise Conflict(f"pathway {failure.instance_id} cannot proceed and is parked as an incident: "
                                f"{failure.cause}") from failure.cause
             log.error("pathway %s failed to load: %s", failure.instance_id, type(failure.cause).__name__)
@@ -171,8 +170,7 @@ class TimerService:
         """Fire the timers of a locked, loaded pathway due at or before ``now``, one due instant
         at a time in due order, each with its own audit event; the state is written once."""
         fired: list[dict[str, Any]] = []
-        while (len(fired) < max_instants and instance.status == InstanceStatus.RUNNING
-               and instance.next_due_at is not None and instance.next_due_at <= now):
+        while len(fired) < max_instants and _due(instance, now):
             before = snapshot(runtime)
             timers = runtime.fire_due_timers(now, max_instants=1)
             details = {"fired": [{"elementId": t.element_id, "due": t.due.isoformat()} for t in timers]}
@@ -184,6 +182,11 @@ class TimerService:
         if fired:
             instance.state = runtime.dump()
         return fired
+
+
+def _due(instance: Instance, now: datetime) -> bool:
+    return instance.status == InstanceStatus.RUNNING and instance.next_due_at is not None \
+        and instance.next_due_at <= now
 
 
 class _CannotProceed(Exception):
