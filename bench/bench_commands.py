@@ -102,15 +102,23 @@ def year_of_care(url: str, files: dict, count: int) -> list[tuple[str, float, fl
                 svc.complete(task["id"], sample_answer(svc.task(task["id"])["form"], clock.today()), actor="bench")
             except Exception:  # noqa: BLE001, S112 - a sample answer a later rule refuses: leave it open
                 continue
+        if runtime.engine.dialect.name == "postgresql":
+            # a simulated week passes in seconds; a real one has autovacuum visit these tables
+            # many times (migration 0006: after 1% of their rows are dead), so vacuum as it would
+            _vacuum(runtime, "VACUUM")
         if week in (13, 52):
             found.append((f"after {week} weeks", *_per_pathway(runtime, svc, count)))
-    if runtime.engine.dialect.name == "postgresql":  # dead row versions of rewritten states, reclaimed
-        with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in (*TABLES, "audit_events"):
-                conn.execute(text(f"VACUUM FULL {table}"))
+    if runtime.engine.dialect.name == "postgresql":  # the live rows alone, packed
+        _vacuum(runtime, "VACUUM FULL")
         found.append(("  (VACUUM FULL)", *_per_pathway(runtime, svc, count)))
     runtime.engine.dispose()
     return found
+
+
+def _vacuum(runtime, command: str) -> None:
+    with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in (*TABLES, "audit_events"):
+            conn.execute(text(f"{command} {table}"))
 
 
 def _per_pathway(runtime, svc, count: int) -> tuple[float, float, float]:

@@ -4,12 +4,13 @@ One worker is the single-process server (waitress); more are gunicorn worker pro
 
 For each worker count: a fresh PostgreSQL schema, the OVCF pathway deployed, pathways enrolled,
 ``pathway serve --workers N`` started; then ``--clients`` threads for ``--seconds`` each read a
-page of ready tasks, open one and complete it with the demo's sample answers. With ``--kill``,
-one worker is killed with SIGKILL half-way (gunicorn replaces it). Afterwards every completion
+page of ready tasks, open one and complete it with the demo's sample answers. With ``--kill N``,
+a worker is killed with SIGKILL N times, evenly over the run, each time another one (gunicorn
+replaces it). Afterwards every completion
 the server answered 200 must be a completed task with exactly one ``task.complete`` audit event.
 Prints completions/s, the ratio to one worker, 5xx answers, lost and doubled completions.
 
-    .venv/bin/python bench/bench_http.py [--workers 1,2,4] [--clients 16] [--seconds 30] [--kill]
+    .venv/bin/python bench/bench_http.py [--workers 1,2,4] [--clients 16] [--seconds 30] [--kill [N]]
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def workers_of(master: int) -> list[int]:
     return found
 
 
-def run(workers: int, clients: int, seconds: float, kill: bool) -> dict:
+def run(workers: int, clients: int, seconds: float, kills: int) -> dict:
     url, token = prepare(clients * 40)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -133,9 +134,13 @@ def run(workers: int, clients: int, seconds: float, kill: bool) -> dict:
     began = time.monotonic()
     for thread in threads:
         thread.start()
-    if kill and workers > 1:
-        time.sleep(seconds / 2)
-        os.kill(workers_of(server.pid)[0], signal.SIGKILL)
+    killed = 0
+    for round_ in range(kills if workers > 1 else 0):  # a different worker each time, spread over the run
+        time.sleep(seconds / (kills + 1))
+        alive = workers_of(server.pid)
+        if alive:
+            os.kill(alive[round_ % len(alive)], signal.SIGKILL)
+            killed += 1
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - began
@@ -148,7 +153,7 @@ def run(workers: int, clients: int, seconds: float, kill: bool) -> dict:
                                                                             AuditEvent.actor == "bench")))
         done = set(session.scalars(select(Task.id).where(Task.id.in_(completed), Task.status == "completed")))
     check.engine.dispose()
-    return {"rate": len(completed) / elapsed, "completions": len(completed),
+    return {"rate": len(completed) / elapsed, "completions": len(completed), "workers killed": killed,
             "5xx": sum(n for code, n in statuses.items() if isinstance(code, int) and code >= 500),
             "connection errors": statuses["connection"], "refused (409/412/422)": sum(
                 n for code, n in statuses.items() if code in (409, 412, 422)),
@@ -161,10 +166,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--kill", action="store_true", help="kill -9 one worker half-way")
+    parser.add_argument("--kill", type=int, nargs="?", const=1, default=0, metavar="N",
+                        help="kill -9 a worker N times (default once), evenly over the run, each time another")
     args = parser.parse_args()
     baseline = None
-    print(f"{args.clients} clients x {args.seconds:.0f} s on PostgreSQL" + (", one worker killed half-way"
+    print(f"{args.clients} clients x {args.seconds:.0f} s on PostgreSQL" + (f", a worker killed with SIGKILL {args.kill} time(s)"
                                                                              if args.kill else ""))
     for workers in (int(w) for w in args.workers.split(",")):
         found = run(workers, args.clients, args.seconds, args.kill)

@@ -135,3 +135,31 @@ def test_read_only_session_factory(engine: Engine) -> None:
             session.add(Patient(external_id="E3", created_at=T0))
             with pytest.raises(DBAPIError, match="read-only"):
                 session.flush()
+
+
+@pytest.mark.postgres
+def test_rewritten_tables_are_vacuumed_early_and_keep_room_for_same_page_updates(postgres_schema_url: str) -> None:
+    """The defaults would let 20% of the states go dead before autovacuum; ours reclaim at 1%."""
+    eng = make_engine(postgres_schema_url)
+    upgrade(eng)
+    try:
+        with eng.connect() as conn:
+            options = dict(conn.execute(text(
+                "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r'")).all())
+            toast = conn.execute(text(
+                "SELECT t.reloptions FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid "
+                "WHERE c.oid = to_regclass('instances')")).scalar()
+            compression = conn.execute(text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = to_regclass('instances') "
+                "AND attname = 'state'")).scalar()
+            has_lz4 = conn.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                        "WHERE name = 'default_toast_compression'")).scalar()
+    finally:
+        eng.dispose()
+    assert "fillfactor=70" in options["instances"] and "fillfactor=80" in options["tasks"]
+    for table in ("instances", "tasks", "ready_task_groups", "task_candidate_groups"):
+        assert "autovacuum_vacuum_scale_factor=0.01" in options[table], table
+    assert "autovacuum_vacuum_scale_factor=0.01" in toast
+    assert options["audit_events"] is None  # append-only: nothing to reclaim
+    assert compression == ("l" if has_lz4 else "")
