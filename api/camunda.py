@@ -101,9 +101,11 @@ def _definition(row: dict[str, Any], deployment_id: str) -> dict[str, Any]:
             "historyTimeToLive": None, "startableInTasklist": True}
 
 
-def _deployment(row: dict[str, Any], name: str | None, source: str | None) -> dict[str, Any]:
-    return {"id": f"deployment-{row['id']}", "name": name or row.get("name") or row["key"], "source": source,
-            "deploymentTime": row["createdAt"], "tenantId": None, "links": []}
+def _deployment(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored version as a Camunda deployment: the name and source its deploying tool gave."""
+    return {"id": f"deployment-{row['id']}", "name": row.get("deploymentName") or row.get("name") or row["key"],
+            "source": row.get("deploymentSource"), "deploymentTime": row["createdAt"], "tenantId": None,
+            "links": []}
 
 
 @bp.get("/version")
@@ -120,7 +122,7 @@ def deployments(query: DeploymentQuery) -> list[dict[str, Any]]:
     rows = sorted(service().definitions(), key=lambda r: r["id"], reverse=True)
     start = query.firstResult or 0
     end = None if query.maxResults is None else start + query.maxResults
-    return [_deployment(row, None, None) for row in rows[start:end]]
+    return [_deployment(row) for row in rows[start:end]]
 
 
 @bp.post("/deployment/create")
@@ -133,17 +135,25 @@ def create_deployment() -> Response | dict[str, Any]:
     every pathway that has a file of the same name (or the uploaded process id): deploying a
     changed ``triage.dmn`` alone makes a new version of the pathways that use it.
     """
-    name = request.form.get("deployment-name") or None
-    source = request.form.get("deployment-source") or None
-    filtering = request.form.get("enable-duplicate-filtering", "false").lower() == "true"
+    form = request.form
+    given = {"name": form.get("deployment-name") or None, "source": form.get("deployment-source") or None}
+    # deploy-changed-only implies duplicate filtering (Camunda 7 overrides the flag)
+    filtering = any(form.get(flag, "false").lower() == "true"
+                    for flag in ("enable-duplicate-filtering", "deploy-changed-only"))
     try:
-        results = service().deploy_upload(uploaded_files(), actor=actor())
+        results = service().deploy_upload(uploaded_files(), actor=actor(), deployment=given)
     except ModelError as exc:
         return _parse_exception(exc)
-    deployment = _deployment(results[0], name, source)
-    deployed = {_defid(r): _definition(r, deployment["id"]) for r in results
-                if r["created"] or not filtering}
-    return {**deployment, "deployedProcessDefinitions": deployed or None, "deployedCaseDefinitions": None,
+    created = [r for r in results if r["created"]]
+    if filtering and not created:  # nothing changed: the existing deployment, nothing deployed
+        return {**_deployment(results[0]), "deployedProcessDefinitions": None, "deployedCaseDefinitions": None,
+                "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
+    # without filtering Camunda would store an identical copy as a new version; we never store
+    # the same meaning twice, and report the version that has it as deployed
+    deployment = _deployment(created[0] if created else {**results[0], "deploymentName": given["name"],
+                                                         "deploymentSource": given["source"]})
+    deployed = {_defid(r): _definition(r, deployment["id"]) for r in (created if filtering else results)}
+    return {**deployment, "deployedProcessDefinitions": deployed, "deployedCaseDefinitions": None,
             "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
 
 

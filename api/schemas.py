@@ -70,6 +70,8 @@ class DefinitionOut(Open):
     name: str | None = None
     createdAt: str
     deployedBy: str | None = None
+    deploymentName: str | None = None
+    deploymentSource: str | None = None
 
 
 class VerificationFinding(BaseModel):
@@ -93,6 +95,19 @@ class DeployedOut(DefinitionOut):
 
 class DefinitionList(BaseModel):
     items: list[DefinitionOut]
+
+
+class NoQuery(Strict):
+    """A route that takes no query parameters refuses any (422), as every other route refuses
+    the ones it does not know."""
+
+
+class EvaluateQuery(Strict):
+    definition: str | None = Field(default=None, min_length=1, max_length=255,
+                                   description="the pathway definition key whose DMN answers (needed when "
+                                               "several define the decision)")
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                description="that definition's version (default: the latest)")
 
 
 class DefinitionQuery(Strict):

@@ -39,34 +39,36 @@ def test_versions_count_per_key_and_duplicates_are_filtered(session_factory: ses
         d1_again, created_again = _store(session, "fracture", "<v1/>", T0 + timedelta(hours=1))
         d2, created2 = _store(session, "fracture", "<v2/>")
         other, _ = _store(session, "falls", "<v1/>")
-        # Going back to earlier content is still "the same as version 1", not version 3.
+        # Going back to earlier content after a change is version 3: the latest is what new
+        # patients get, so it must be what was deployed last (Camunda compares with the latest too).
         d1_back, created_back = _store(session, "fracture", "<v1/>")
         assert (d1.version, created1) == (1, True)
         assert (d1_again.id, created_again) == (d1.id, False)
         assert (d2.version, created2) == (2, True)
         assert other.version == 1
-        assert (d1_back.id, created_back) == (d1.id, False)
+        assert (d1_back.version, created_back) == (3, True)
 
     with session_factory() as session:
         latest = latest_definition(session, "fracture")
-        assert latest is not None and latest.version == 2
-        assert latest.spec_json == SPEC and latest.sources == {"fracture.bpmn": "<v2/>"}
+        assert latest is not None and latest.version == 3
+        assert latest.spec_json == SPEC and latest.sources == {"fracture.bpmn": "<v1/>"}
         assert latest.created_at == T0
-        v1 = get_definition(session, "fracture", 1)
-        assert v1 is not None and v1.sources == {"fracture.bpmn": "<v1/>"}
+        v2 = get_definition(session, "fracture", 2)
+        assert v2 is not None and v2.sources == {"fracture.bpmn": "<v2/>"}
         assert get_definition(session, "fracture") is not None
-        assert get_definition(session, "fracture", 3) is None
+        assert get_definition(session, "fracture", 4) is None
         assert latest_definition(session, "nope") is None
         assert [(d.key, d.version) for d in list_definitions(session)] == [
             ("falls", 1),
             ("fracture", 1),
             ("fracture", 2),
+            ("fracture", 3),
         ]
         assert [(d.key, d.version) for d in list_definitions(session, latest_only=True)] == [
             ("falls", 1),
-            ("fracture", 2),
+            ("fracture", 3),
         ]
-        assert [d.version for d in list_definitions(session, "fracture")] == [1, 2]
+        assert [d.version for d in list_definitions(session, "fracture")] == [1, 2, 3]
 
 
 def test_unique_constraints_hold_in_the_database(session_factory: sessionmaker[Session]) -> None:

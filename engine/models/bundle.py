@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from ..clock import Clock
 from ..decisions import DecisionRegistry, load_dmn
 from ..problems import ModelError, Problem
 from ..xmlsafety import forbidden_constructs
+from .canonical import canonical_hash
 from .lint import BPMN, lint_bpmn
 from .parser import PathwayParser
 from .script_engine import FeelScriptEngine
@@ -88,13 +88,6 @@ class Bundle:
     def spec_state(self) -> dict[str, Any]:
         """The specs as the serializer writes them, to be stored once per definition."""
         return spec_state(self.spec, self.subprocess_specs)
-
-
-def bundle_hash(sources: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(sources):
-        digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
-    return digest.hexdigest()
 
 
 def _text(content: bytes | str, name: str = "-") -> str:
@@ -242,7 +235,7 @@ def _parse_specs(sources, bpmn_roots, registry, key) -> Bundle:
         raise ModelError([Problem("-", key or "-", f"cannot build the process: {exc}")]) from exc
     conditions = frozenset(
         node.text for _, root in bpmn_roots for node in root.iter(f"{{{BPMN}}}conditionExpression") if node.text)
-    return Bundle(key=top, name=spec.description, sha256=bundle_hash(sources), sources=dict(sources),
+    return Bundle(key=top, name=spec.description, sha256=canonical_hash(sources), sources=dict(sources),
                   decisions=registry, spec=spec, subprocess_specs=subprocess_specs, conditions=conditions)
 
 

@@ -15,7 +15,8 @@ from .errors import NotFound
 
 def definition_view(row: Definition) -> dict[str, Any]:
     return {"id": row.id, "key": row.key, "version": row.version, "sha256": row.sha256, "name": row.name,
-            "createdAt": row.created_at.isoformat(), "deployedBy": row.deployed_by}
+            "createdAt": row.created_at.isoformat(), "deployedBy": row.deployed_by,
+            "deploymentName": row.deployment_name, "deploymentSource": row.deployment_source}
 
 
 class DefinitionService:
@@ -23,8 +24,11 @@ class DefinitionService:
     verify_on_deploy: str | None = None  # off | warn | refuse; None: PATHWAY_VERIFY_ON_DEPLOY
 
     def deploy(self, files: Mapping[str, bytes | str], *, actor: str, key: str | None = None,
-               lint: bool = True) -> dict[str, Any]:
-        """Lint, parse and store a bundle; the same content twice is one version, not two.
+               lint: bool = True, deployment: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+        """Lint, parse and store a bundle; a bundle meaning what the latest version means (only
+        layout or formatting changed) is that version, not a new one.
+
+        ``deployment``: the ``name`` and ``source`` the deploying tool gave, kept with a new version.
 
         Raises ``ModelError`` (with every finding) before anything is written. Safety property
         files (``*.safety.yaml``) are stored with the version and checked by the verifier when the
@@ -40,6 +44,7 @@ class DefinitionService:
             row, created = store_definition(
                 session, key=bundle.key, name=bundle.name, sha256=bundle.sha256, spec_json=specs,
                 sources=bundle.sources, deployed_by=actor, now=self.ctx.now(),
+                deployment_name=(deployment or {}).get("name"), deployment_source=(deployment or {}).get("source"),
             )
             if created:
                 add_audit(session, at=self.ctx.now(), actor=actor, action="definition.deploy",

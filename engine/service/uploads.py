@@ -47,9 +47,11 @@ class UploadService:
             bundles.append({**kept, **uploaded})
         return bundles or [dict(uploaded)]
 
-    def deploy_upload(self, uploaded: Mapping[str, bytes], *, actor: str) -> list[dict[str, Any]]:
+    def deploy_upload(self, uploaded: Mapping[str, bytes], *, actor: str,
+                      deployment: Mapping[str, str | None] | None = None) -> list[dict[str, Any]]:
         """Deploy the upload merged into every pathway it belongs to; if any merged bundle has an
-        error, nothing is stored and ``ModelError`` names every finding."""
+        error, nothing is stored and ``ModelError`` names every finding. ``deployment``: the name
+        and source the deploying tool gave."""
         bundles = self.merged_bundles(model_files(uploaded))
         if len(bundles) > 1:
             problems = []
@@ -60,4 +62,4 @@ class UploadService:
                     problems.extend(exc.problems)
             if problems:
                 raise ModelError(problems)
-        return [self.deploy(files, actor=actor) for files in bundles]  # type: ignore[attr-defined]
+        return [self.deploy(files, actor=actor, deployment=deployment) for files in bundles]  # type: ignore[attr-defined]

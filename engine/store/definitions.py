@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, load_only
 
+from ..models.canonical import canonical_hash
 from .db import is_postgres
 from .models import Definition
 
@@ -23,29 +24,32 @@ def store_definition(
     sources: dict[str, str],
     deployed_by: str | None,
     now: datetime,
+    deployment_name: str | None = None,
+    deployment_source: str | None = None,
 ) -> tuple[Definition, bool]:
-    """Store a definition bundle, or find the one already stored with the same content.
+    """Store a definition bundle as the next version of ``key``, unless the latest version
+    already has the same meaning (``sha256`` of the canonical form).
 
-    Returns ``(definition, created)``. The same ``key`` + ``sha256`` gives back the existing
-    row (duplicate filtering, as Camunda's ``enable-duplicate-filtering``); other content gets
-    version ``max + 1``. Flushes, does not commit.
+    Returns ``(definition, created)``: the latest version and False when nothing changed
+    (Camunda's duplicate filtering, checked against the latest version only: going back to an
+    earlier content after a change is a new version, so that new patients get what was deployed
+    last). Flushes, does not commit.
     """
     _serialize_deploys(session, key)
-    existing = session.scalars(
-        select(Definition).where(Definition.key == key, Definition.sha256 == sha256)
-    ).one_or_none()
-    if existing is not None:
-        return existing, False
-    current = session.scalar(select(func.max(Definition.version)).where(Definition.key == key))
+    latest = latest_definition(session, key)
+    if latest is not None and latest.sha256 == sha256:
+        return latest, False
     definition = Definition(
         key=key,
-        version=(current or 0) + 1,
+        version=(latest.version if latest else 0) + 1,
         sha256=sha256,
         name=name,
         spec_json=spec_json,
         sources=sources,
         created_at=now,
         deployed_by=deployed_by,
+        deployment_name=deployment_name,
+        deployment_source=deployment_source,
     )
     session.add(definition)
     session.flush()
@@ -124,15 +128,7 @@ def list_definitions(
 
 
 def content_sha256(sources: dict[str, str | bytes]) -> str:
-    """A stable hash of a bundle: file names and contents, in name order.
-
-    Offered so every caller hashes bundles the same way; the service may use its own.
-    """
-    digest = hashlib.sha256()
-    for filename in sorted(sources):
-        content = sources[filename]
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        digest.update(filename.encode("utf-8") + b"\0")
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
+    """The identity of a bundle: the hash of its files' canonical forms (their meaning: layout,
+    formatting and written-out defaults left out), the one every deploy is compared by."""
+    return canonical_hash({name: text.decode("utf-8") if isinstance(text, bytes) else text
+                           for name, text in sources.items()})

@@ -60,12 +60,15 @@ class TaskStatus:
 
 
 class Definition(Base):
-    """One deployed version of a process (key), stored once per content hash."""
+    """One deployed version of a process (key). ``sha256`` hashes the bundle's meaning (its
+    canonical form: layout and formatting left out), so a deploy that changes nothing a reader
+    could act on finds the latest version instead of making a new one; a return to an earlier
+    content after a change is a new version (the latest is what new patients get)."""
 
     __tablename__ = "definitions"
     __table_args__ = (
         UniqueConstraint("key", "version"),
-        UniqueConstraint("key", "sha256"),
+        Index("ix_definitions_key_sha256", "key", "sha256"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -79,6 +82,10 @@ class Definition(Base):
     sources: Mapped[dict[str, str]] = mapped_column(json_type(), deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(255))
+    # what the deploying tool called the deployment and itself (Camunda's deployment-name and
+    # deployment-source; the Modeler sends the file name and "Camunda Modeler")
+    deployment_name: Mapped[str | None] = mapped_column(String(255))
+    deployment_source: Mapped[str | None] = mapped_column(String(255))
 
     def __repr__(self) -> str:
         return f"<Definition {self.key} v{self.version} {self.sha256[:12]}>"
