@@ -17,7 +17,7 @@ from spectree.models import SecuritySchemeData
 
 from .auth import roles as require_roles
 from .problems import PROBLEM_MIME, ApiProblem, field_errors_from_pydantic
-from .schemas import Problem
+from .schemas import NoQuery, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +70,8 @@ ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_4
 def endpoint(*, roles: Iterable[str] | None, tags: tuple[str, ...], ok: dict[str, Any] | None = None,
              errors: Iterable[int] = (), **validate: Any) -> Callable[[F], F]:
     """Document and guard a view: ``roles=None`` means public (no token)."""
+    if "query" not in validate and "camunda" not in tags:  # Camunda clients send their own extras
+        validate["query"] = NoQuery
     statuses: dict[str, Any] = {**(ok or {})}
     # a JSON body can be malformed (400) or not JSON at all (415), whatever the route
     body = (400, 415) if validate.get("json") is not None else ()
@@ -81,6 +83,8 @@ def endpoint(*, roles: Iterable[str] | None, tags: tuple[str, ...], ok: dict[str
                                 security={} if roles is None else None, **validate)(view)
         if validate.get("json") is not None:
             checked = _json_only(checked)
+        if validate.get("skip_validation") and validate.get("query") is NoQuery:
+            checked = _no_query(checked)  # spectree does not look at the request at all here
         if roles is None:
             return checked  # type: ignore[return-value]
         allowed = frozenset(roles)
@@ -99,6 +103,20 @@ def _json_only(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if request.get_data(cache=True) and not request.is_json:
             raise ApiProblem(415, "send the body as application/json", kind="unsupported-media-type")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _no_query(view: F) -> F:
+    """Refuse query parameters on a route that takes none, as spectree would (422, per field)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.args:
+            raise ApiProblem(422, "the request is not valid", kind="invalid-input", errors=[
+                {"field": name, "code": "extra_forbidden", "message": "Extra inputs are not permitted"}
+                for name in request.args])
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -33,6 +33,22 @@ def test_evaluate_with_trace_against_the_latest_version(client: FlaskClient, tok
                         headers=poller).json
     assert (again["result"], again["definition"]["version"]) == ("urgent", 2)
 
+    # ... and an earlier version still answers when asked for by number
+    url = "/api/decisions/Triage/evaluate"
+    inputs = {"inputs": {"neuroDeficit": False, "painScore": 7.5}}
+    first = client.post(f"{url}?version=1", json=inputs, headers=poller).json
+    assert (first["result"], first["matchedRules"], first["definition"]) == (
+        "routine", ["Rule_routine"], {"key": "engine_acceptance", "version": 1})
+    named = client.post(f"{url}?definition=engine_acceptance&version=1", json=inputs, headers=poller).json
+    assert (named["result"], named["definition"]["version"]) == ("routine", 1)
+    missing = client.post(f"{url}?version=9", json=inputs, headers=poller)
+    assert missing.status_code == 404 and "version 9" in missing.json["detail"]
+    assert client.post(f"{url}?definition=nope", json=inputs, headers=poller).status_code == 404
+    for bad_query in ("version=0", "version=x", "versions=1", "definition="):
+        refused = client.post(f"{url}?{bad_query}", json=inputs, headers=poller)
+        assert refused.status_code == 422, bad_query
+        assert refused.json["errors"][0]["field"] in ("version", "versions", "definition"), refused.json
+
     bad = client.post("/api/decisions/Triage/evaluate", json={"inputs": {"painScore": "very"}}, headers=poller)
     assert bad.status_code == 422 and bad.content_type == "application/problem+json"
     assert client.post("/api/decisions/Nope/evaluate", json={"inputs": {}}, headers=poller).status_code == 404
@@ -154,3 +170,16 @@ def test_two_server_processes_on_one_database_share_one_time(tmp_path: Path) -> 
     finally:
         close_app(first)
         close_app(second)
+
+
+def test_a_route_without_query_parameters_refuses_any(client: FlaskClient, tokens: dict[str, str]) -> None:
+    """Unknown query parameters are refused the same way on every route, not silently ignored."""
+    lead = bearer(tokens["clinical_lead"])
+    assert client.post("/api/definitions", data=bundle_files(), headers=lead).status_code == 201
+    assert client.get("/api/clock", headers=lead).status_code == 200
+    refused = client.get("/api/clock?at=2030-01-01", headers=lead)
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    assert refused.json["errors"][0]["field"] == "at"
+    before = client.get("/api/definitions", headers=lead).json
+    refused = client.post("/api/definitions?force=true", data=bundle_files(), headers=lead)
+    assert refused.status_code == 422 and client.get("/api/definitions", headers=lead).json == before

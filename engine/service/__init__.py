@@ -7,6 +7,7 @@ from sqlalchemy.orm import sessionmaker
 
 from ..clock import Clock
 from .context import ServiceContext
+from .decisions import DecisionService
 from .definitions import DefinitionService
 from .errors import Conflict, Forbidden, InvalidInput, ModelError, NotFound, PreconditionFailed, ServiceError
 from .migrate import MigrationService
@@ -17,7 +18,7 @@ from .timers import TIMER_ACTOR, TimerService
 from .uploads import UploadService
 
 
-class Service(DefinitionService, UploadService, PathwayService, PatientService, TaskService, TimerService,
+class Service(DefinitionService, DecisionService, UploadService, PathwayService, PatientService, TaskService, TimerService,
               MigrationService):
     def __init__(self, session_factory: sessionmaker, clock: Clock, read_factory: sessionmaker | None = None) -> None:
         self.ctx = ServiceContext(session_factory, clock, read_factory)
