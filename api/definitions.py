@@ -11,7 +11,15 @@ from engine.problems import ModelError, Problem
 from .auth import AUTHORS, READERS, actor
 from .openapi import endpoint
 from .problems import ApiProblem
-from .schemas import DefinitionList, DefinitionOut, DefinitionQuery, DeployedOut, DeployForm
+from .schemas import (
+    DefinitionList,
+    DefinitionOut,
+    DefinitionQuery,
+    DeployedOut,
+    DeployForm,
+    DiffOut,
+    DiffQuery,
+)
 from .state import service
 
 bp = Blueprint("definitions", __name__, url_prefix="/api/definitions")
@@ -54,6 +62,15 @@ def deploy() -> tuple[dict[str, Any], int]:
 def list_definitions(query: DefinitionQuery) -> dict[str, Any]:
     """Every deployed version, by key then version."""
     return {"items": service().definitions(query.key)}
+
+
+@bp.get("/<key>/diff")
+@endpoint(roles=READERS, tags=("definitions",), query=DiffQuery, ok={"HTTP_200": DiffOut}, errors=(404,))
+def diff(key: str, query: DiffQuery) -> dict[str, Any]:
+    """What changed in meaning between two versions (``to``: the latest by default; ``from``: the
+    version before ``to``): elements, timers, decision rules cell by cell and form fields, each
+    with a sentence for a clinical lead. Layout and formatting never count as a change."""
+    return service().diff(key, query.from_, query.to)
 
 
 @bp.get("/<key>/versions/<int:version>")

@@ -110,6 +110,29 @@ class EvaluateQuery(Strict):
                                 description="that definition's version (default: the latest)")
 
 
+class DiffQuery(Strict):
+    from_: int | None = Field(default=None, alias="from", ge=1, le=2_147_483_647)
+    to: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class DiffChange(BaseModel):
+    file: str
+    change: Literal["added", "removed", "changed"]
+    kind: Literal["element", "timer", "rule", "cell", "form-field", "file"]
+    element: str
+    text: str
+    attribute: str | None = None
+    old: str | None = None
+    new: str | None = None
+
+
+class DiffOut(BaseModel):
+    key: str
+    from_: int = Field(alias="from")
+    to: int
+    changes: list[DiffChange]
+
+
 class DefinitionQuery(Strict):
     key: str | None = Field(default=None, min_length=1, max_length=255)
 

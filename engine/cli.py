@@ -81,6 +81,52 @@ def verify(paths: tuple[str, ...], as_json: bool, horizon: str, max_states: int,
     sys.exit(1 if report.violations else 0 if report.exhaustive else 2)
 
 
+@main.command(help="What changed in meaning between two versions: each of OLD and NEW is a folder or file of "
+                   ".bpmn/.dmn, or KEY:VERSION of a deployed definition (DATABASE_URL). Layout and formatting "
+                   "never count. Exit 0 when nothing changed, 1 when something did.")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+def diff(old: str, new: str, as_json: bool) -> None:
+    import json
+
+    from .models.diff import diff_bundles
+
+    before, after = _bundle_sources(old), _bundle_sources(new)
+    changes = diff_bundles(before, after)
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in changes], indent=2, ensure_ascii=False))
+    else:
+        for change in changes:
+            click.echo(f"{change.file}: {change.text}")
+        if not changes:
+            click.echo("no change in meaning")
+    sys.exit(1 if changes else 0)
+
+
+def _bundle_sources(where: str) -> dict[str, str]:
+    """Files of a folder or file (named as a deploy names them), or a deployed KEY:VERSION."""
+    from pathlib import Path
+
+    from .models.bundle import collect_files
+
+    if Path(where).exists():
+        return {name: text.decode("utf-8") for name, text in collect_files([where]).items()}
+    key, _, version = where.rpartition(":")
+    if not key or not version.isdigit():
+        raise click.BadParameter(f"'{where}' is neither a file or folder nor KEY:VERSION")
+    from .service import NotFound
+    from .wiring import open_service
+
+    runtime = open_service(migrate=False)
+    try:
+        return runtime.service.definition_source(key, int(version), "")
+    except NotFound as exc:
+        raise click.BadParameter(f"definition '{key}' version {version} not found") from exc
+    finally:
+        runtime.engine.dispose()
+
+
 @main.command(help="Fire due timers: once with --once, else every --interval seconds until stopped.")
 @click.option("--once", is_flag=True, help="Fire what is due now and exit.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between polls.")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..models.bundle import load_bundle
+from ..models.diff import diff_bundles
 from ..problems import ModelError
 from ..store import Definition, add_audit, get_definition, list_definitions, store_definition
 from ..verify.on_deploy import check, mode_from_env
@@ -91,3 +92,18 @@ class DefinitionService:
             if row is None:
                 raise NotFound(f"definition '{key}' not found")
             return {name: text for name, text in row.sources.items() if name.lower().endswith(suffix)}
+
+    def diff(self, key: str, old: int | None = None, new: int | None = None) -> dict[str, Any]:
+        """What changed in meaning from version ``old`` to ``new`` of ``key`` (``new``: the latest;
+        ``old``: the one before ``new``), each change in the words a clinical lead reads."""
+        with self.ctx.read() as session:
+            after = get_definition(session, key, new)
+            if after is None:
+                raise NotFound(f"definition '{key}'" + (f" version {new}" if new else "") + " not found")
+            before = get_definition(session, key, old if old is not None else after.version - 1)
+            if before is None:
+                raise NotFound(f"definition '{key}' version {old if old is not None else after.version - 1} "
+                               "not found")
+            changes = diff_bundles(before.sources, after.sources)
+            return {"key": key, "from": before.version, "to": after.version,
+                    "changes": [c.to_dict() for c in changes]}
