@@ -179,7 +179,10 @@ def test_clinical_lead_sees_a_refused_deploy_on_the_diagram_then_deploys_and_mig
     deploy(page, tmp_path / "fixed", fixed)
     assert page.get_by_role("status").filter(has_text="Deployed ovcf_pathway version").is_visible()
     target = int(re.search(r"/definitions/ovcf_pathway/(\d+)", page.url).group(1))
-    assert page.get_by_text("Changed: ovcf_pathway.bpmn").is_visible()
+    renamed = page.locator("ul.changes > li")
+    assert renamed.count() == 1 and "name '4-6 week reassessment' → '4-6 week reassessment (phone or clinic)'" \
+        in renamed.inner_text()
+    page.screenshot(path=str(tmp_path / "lead-version.png"), full_page=True)
     accessible(page)
 
     page.get_by_role("link", name=f"Plan the move to version {target}").first.click()

@@ -371,7 +371,10 @@ def test_deploy_a_fix_then_move_a_patient_after_a_dry_run(app: Flask, tokens: di
                   content_type="multipart/form-data")
     assert r.status_code == 302 and r.headers["Location"].endswith("/definitions/ovcf_pathway/2")
     version = lead.get(r.headers["Location"]).text
-    assert "Deployed ovcf_pathway version 2" in version and "Changed: ovcf_pathway.bpmn" in version
+    assert "Deployed ovcf_pathway version 2" in version
+    # what changed, in meaning: the one renamed task, not "a file changed"
+    assert "name &#39;4-6 week reassessment&#39; → &#39;4-6 week reassessment (phone or clinic)&#39;" in version
+    assert version.count('class="tag tag-') == 1
     plan_link = re.search(r'href="(/pathways/[^"]+/migrate\?to=2)"', version).group(1)
     pathway = plan_link.split("/")[2]
     plan = lead.get(plan_link)

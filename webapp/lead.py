@@ -92,9 +92,7 @@ def version(key: str, version: int) -> Any:
     except NotFound:
         abort(404, f"There is no version {version} of {key}.")
     files = svc.definition_source(key, version, "")
-    previous = svc.definition_source(key, version - 1, "") if version > 1 else {}
-    changes = {"added": sorted(set(files) - set(previous)), "removed": sorted(set(previous) - set(files)),
-               "changed": sorted(n for n in set(files) & set(previous) if files[n] != previous[n])}
+    changes = svc.diff(key, version - 1, version)["changes"] if version > 1 else []
     main = next((n for n, text in files.items() if n.endswith(".bpmn") and f'id="{key}"' in text), None)
     running = svc.running_pathways(key)
     return render_template("version.html", detail=detail, files=sorted(files), changes=changes, main=main,
