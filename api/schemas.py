@@ -243,6 +243,43 @@ class StatusChangeIn(Strict):
 class MigrateIn(Strict):
     version: int = Field(ge=1, le=2_147_483_647)
     dryRun: bool = False
+    timers: dict[str, Literal["keep", "recompute"]] = Field(
+        default_factory=dict, max_length=200,
+        description="per waiting timer (element id): keep its due time (default) or recompute it as the "
+                    "new version would have set it when the timer was reached")
+    decisions: dict[str, Literal["keep", "refresh"]] = Field(
+        default_factory=dict, max_length=200,
+        description="per decision already run whose result would differ (element id): keep the stored "
+                    "result or refresh it (default: refresh for refreshOnMigration decisions, else keep)")
+
+
+class MigrationTimer(Open):
+    elementId: str
+    due: str
+    dueIfRecomputed: str | None
+    choice: Literal["keep", "recompute"]
+    dueAfter: str
+    kept: bool
+    note: str | None = None
+
+
+class MigrationDecision(Open):
+    elementId: str
+    decision: str
+    variable: str
+    current: Any = None
+    new: Any = None
+    choice: Literal["keep", "refresh"]
+    refreshOnMigration: bool
+    differences: list[dict[str, Any]] = Field(default_factory=list,
+                                              description="the outputs that differ: output, current, new")
+    note: str | None = None
+
+
+class AddedNotReached(Open):
+    elementId: str
+    name: str
+    reason: str
 
 
 class MigrateOut(Open):
@@ -251,6 +288,11 @@ class MigrateOut(Open):
     fromVersion: int
     toVersion: int
     migrated: bool
+    possible: bool
+    blocking: list[str]
+    timers: list[MigrationTimer]
+    decisions: list[MigrationDecision]
+    addedNotReached: list[AddedNotReached]
 
 
 # -- tasks -------------------------------------------------------------------------------------

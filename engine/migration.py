@@ -12,12 +12,21 @@ target version, or a running sub-process's definition is gone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
+from .migration_plan import (
+    DECISION_CHOICES,
+    TIMER_CHOICES,
+    check_choices,
+    plan_decisions,
+    plan_timer,
+    unreached_added_tasks,
+)
 from .models.bundle import Bundle
 from .models.serializer import make_serializer
 from .models.timers import ClockCycle, ClockDuration, ClockTimeDate
@@ -34,6 +43,8 @@ class MigrationReport:
     changed: list[dict[str, Any]] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     timers: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    not_reached: list[dict[str, Any]] = field(default_factory=list)
     blocking: list[str] = field(default_factory=list)
 
     @property
@@ -42,7 +53,17 @@ class MigrationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"possible": self.possible, "blocking": self.blocking, "moves": self.moves,
-                "changed": self.changed, "added": sorted(set(self.added)), "timers": self.timers}
+                "changed": self.changed, "added": sorted(set(self.added)), "timers": self.timers,
+                "decisions": self.decisions, "addedNotReached": self.not_reached}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The lead's choices for one patient: per waiting timer ``keep``/``recompute``, per decision
+    ``keep``/``refresh`` (defaults: keep; refresh for a decision marked ``refreshOnMigration``)."""
+
+    timers: Mapping[str, str] = field(default_factory=dict)
+    decisions: Mapping[str, str] = field(default_factory=dict)
 
 
 def _bpmn_id(spec: Any) -> str | None:
@@ -86,12 +107,16 @@ def _diff_one(registry: Any, wf: Any, new_spec: Any, report: MigrationReport, wh
     return diff
 
 
-def migrate_runtime(runtime: PathwayRuntime, target: Bundle) -> tuple[PathwayRuntime, MigrationReport]:
+def migrate_runtime(runtime: PathwayRuntime, target: Bundle,
+                    choices: Choices | None = None) -> tuple[PathwayRuntime, MigrationReport]:
     """Migrate ``runtime`` in place to ``target``'s specs; returns the runtime on the new bundle.
 
     When the report has ``blocking`` entries nothing was changed. Callers wanting a dry run pass
-    a throw-away runtime (load it again from the stored state).
+    a throw-away runtime (load it again from the stored state) and the same ``choices``: the
+    report is then exactly what the real migration does. A choice for an element the plan does
+    not list raises ``PlanChoiceError``.
     """
+    choices = choices or Choices()
     registry = make_serializer().registry
     workflow = runtime.workflow
     report = MigrationReport()
@@ -107,6 +132,7 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle) -> tuple[PathwayRun
         return runtime, report
 
     saved = _snapshot(workflow)
+    source = workflow.script_engine  # the old version's tables, to tell its answers from the new one's
     changed_ids = {m["elementId"] for m in report.changed}
     migrate_workflow(top, workflow, target.spec, reset_mask=RESET)
     for sp_id, (diff, new_spec) in sub_diffs.items():
@@ -114,6 +140,7 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle) -> tuple[PathwayRun
     workflow.subprocess_specs = dict(target.subprocess_specs)
     workflow.script_engine = target.script_engine(runtime.clock)
 
+    timers = []
     for wf in [workflow, *workflow.subprocesses.values()]:
         for task in wf.get_tasks(state=RESET, skip_subprocesses=True):
             if task.id not in saved:
@@ -127,13 +154,18 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle) -> tuple[PathwayRun
             else:
                 # As in Camunda 7 migration, an open task keeps its due date, groups and creation
                 # time and a waiting timer its due time, even when the element's definition changed.
-                for name in ("human", "event_value"):
+                for name in ("human", "event_value", "event_reached"):
                     if name in internal:
                         task.internal_data[name] = internal[name]
             if due_before is not None:
-                due_after = _timer_due(task)
-                report.timers.append({"elementId": element, "due": due_before, "dueAfter": due_after,
-                                      "kept": due_after == due_before})
+                timers.append((task, due_before))
+    done = {_bpmn_id(t.task_spec) for t in workflow.get_tasks(state=TaskState.COMPLETED)} | runtime.pruned_done
+    report.decisions = plan_decisions(workflow, source, target, done, choices.decisions)
+    check_choices(choices.decisions, DECISION_CHOICES, [d["elementId"] for d in report.decisions], "decision")
+    check_choices(choices.timers, TIMER_CHOICES, [_bpmn_id(t.task_spec) for t, _ in timers], "waiting timer")
+    report.timers = [plan_timer(task, target, due, choices.timers.get(_bpmn_id(task.task_spec), "keep"))
+                     for task, due in timers]
+    report.not_reached = unreached_added_tasks(workflow, target, report.added)
     migrated = PathwayRuntime(workflow, target, runtime.clock)
     migrated.pruned_done = set(runtime.pruned_done)  # history pruned before the move was still done
     return migrated, report

@@ -94,7 +94,9 @@ def test_new_version_leaves_running_patients_and_migrate(app: Flask, client: Fla
     assert plan["dryRun"] is True and plan["migrated"] is False and plan["possible"] is True
     assert (plan["fromVersion"], plan["toVersion"]) == (1, 2)
     assert {"elementId": "Timer_3m", "to": "Timer_3m", "state": "waiting"} in plan["moves"]
-    assert {"elementId": "Timer_3m", "due": due, "dueAfter": due, "kept": True} in plan["timers"]
+    [timer] = plan["timers"]
+    assert {k: timer[k] for k in ("elementId", "due", "dueAfter", "kept", "choice", "dueIfRecomputed")} == {
+        "elementId": "Timer_3m", "due": due, "dueAfter": due, "kept": True, "choice": "keep", "dueIfRecomputed": due}
     assert audit_count(app) == before
     assert _state(client, lead, at_timer)["definition"]["version"] == 1
 

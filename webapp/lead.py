@@ -12,7 +12,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from api.state import service
 from engine.problems import ModelError
-from engine.service import Conflict, NotFound
+from engine.service import Conflict, InvalidInput, NotFound
 
 from .errors import page_blueprint
 from .signin import signed_in
@@ -119,16 +119,25 @@ def plan(pathway_id: str) -> Any:
     target = request.args.get("to", type=int)
     if target is None:
         abort(400, "Say which version to move to (?to=N).")
+    timers, decisions = _choices(request.args)
     try:
-        report = service().migrate(pathway_id, target, actor=g.user.name, dry_run=True)
+        report = service().migrate(pathway_id, target, actor=g.user.name, dry_run=True, timers=timers,
+                                   decisions=decisions)
         state = service().pathway(pathway_id)
     except NotFound as exc:
         abort(404, str(exc))
-    except Conflict as exc:
+    except (Conflict, InvalidInput) as exc:
         flash(f"Cannot plan this migration: {exc}", "error")
         return redirect(url_for("lead.index"))
     names = service().elements(pathway_id)
     return render_template("migrate.html", report=report, state=state, names=names, target=target)
+
+
+def _choices(fields: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """The lead's per-timer and per-decision choices from ``timer:<id>`` / ``decision:<id>`` fields."""
+    timers = {k.removeprefix("timer:"): v for k, v in fields.items() if k.startswith("timer:")}
+    decisions = {k.removeprefix("decision:"): v for k, v in fields.items() if k.startswith("decision:")}
+    return timers, decisions
 
 
 @bp.post("/pathways/<pathway_id>/migrate")
@@ -137,9 +146,10 @@ def migrate(pathway_id: str) -> Any:
     target = request.form.get("to", type=int)
     if target is None:
         abort(400, "Say which version to move to.")
+    timers, decisions = _choices(request.form)
     try:
-        result = service().migrate(pathway_id, target, actor=g.user.name)
-    except (NotFound, Conflict) as exc:
+        result = service().migrate(pathway_id, target, actor=g.user.name, timers=timers, decisions=decisions)
+    except (NotFound, Conflict, InvalidInput) as exc:
         flash(f"Not migrated: {exc}", "error")
         return redirect(url_for("lead.plan", pathway_id=pathway_id, to=target))
     flash(f"Migrated from version {result['fromVersion']} to {result['toVersion']}.", "success")

@@ -14,7 +14,9 @@ the "Properties" of a form field):
 - ``escalationExempt`` on a user task: why it needs no overdue escalation;
 - ``record`` on a form field: the answer is kept for the record, although nothing reads it;
 - ``cancelGuard`` on an activity: while it runs, the pathway cannot be cancelled by an
-  administrator; the text says why and what to do instead.
+  administrator; the text says why and what to do instead;
+- ``refreshOnMigration`` (``true``) on a business rule task: its result is a stored copy of
+  policy, which a migration evaluates again with the new version's tables and replaces.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from .specs import DecisionTask, HumanTask, PathwayEventSubprocess, PathwayMessa
 from .timers import ClockCycle, ClockDuration, ClockTimeDate
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_CONSTRAINTS = ("required", "readonly", "min", "max", "minlength", "maxlength")
 
 
@@ -129,8 +130,17 @@ class DecisionTaskParser(CamundaTaskParser):
             decision_ref=self.attribute("decisionRef", "camunda") or "",
             result_variable=self.attribute("resultVariable", "camunda"),
             map_decision_result=self.attribute("mapDecisionResult", "camunda"),
+            refresh_on_migration=self._property("refreshOnMigration") == "true",
             **self.bpmn_attributes,
         )
+
+    def _property(self, name: str) -> str | None:
+        """A Camunda extension property of the element (Modeler: "Extension properties")."""
+        for prop in self.node.iterfind(f"{{{BPMN}}}extensionElements/{{{CAMUNDA_NS}}}properties/"
+                                       f"{{{CAMUNDA_NS}}}property"):
+            if prop.get("name") == name:
+                return (prop.get("value") or "").strip().lower()
+        return None
 
 
 class EmbeddedSubprocessParser(SubWorkflowParser):

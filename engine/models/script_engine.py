@@ -193,21 +193,25 @@ class FeelScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"priority '{text}' is not a whole number", task=task) from None
 
     # -- decisions ---------------------------------------------------------------------------
+    def decide(self, spec, context: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Evaluate a decision task's ``camunda:decisionRef`` on ``context``: the result and the
+        variables Camunda 7 stores from it (raises ``DecisionError``)."""
+        result = self.evaluate_decision(spec.decision_ref, context, clock=self.clock)
+        # Typed values (a date output stays a date, so later FEEL date arithmetic works);
+        # result.rows is the JSON-friendly form for traces and the API.
+        rows = [{name: feel.to_python(value) for name, value in row.items()} for row in result.raw_rows]
+        if spec.result_variable:
+            return result, {spec.result_variable: apply_result_mapping(rows, spec.map_decision_result)}
+        if len(rows) == 1:
+            # Without resultVariable Camunda keeps nothing; we merge a single row's outputs,
+            # which is what a modeller who left the field empty almost always meant.
+            return result, dict(rows[0])
+        return result, {}
+
     def run_decision(self, task, spec) -> None:
         """Evaluate ``camunda:decisionRef`` and store the result as Camunda 7 does."""
         try:
-            result = self.evaluate_decision(spec.decision_ref, self.context(task), clock=self.clock)
-            # Typed values (a date output stays a date, so later FEEL date arithmetic works);
-            # result.rows is the JSON-friendly form for traces and the API.
-            rows = [{name: feel.to_python(value) for name, value in row.items()} for row in result.raw_rows]
-            if spec.result_variable:
-                values = {spec.result_variable: apply_result_mapping(rows, spec.map_decision_result)}
-            elif len(rows) == 1:
-                # Without resultVariable Camunda keeps nothing; we merge a single row's outputs,
-                # which is what a modeller who left the field empty almost always meant.
-                values = dict(rows[0])
-            else:
-                values = {}
+            result, values = self.decide(spec, self.context(task))
             task.data.update(values)
             process_variables(task.workflow).update(values)
         except DecisionError as exc:

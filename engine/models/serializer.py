@@ -52,7 +52,7 @@ class DecisionTaskConverter(TaskSpecConverter):
     def to_dict(self, spec: DecisionTask) -> dict[str, Any]:
         dct = self.get_default_attributes(spec)
         dct.update(decision_ref=spec.decision_ref, result_variable=spec.result_variable,
-                   map_decision_result=spec.map_decision_result)
+                   map_decision_result=spec.map_decision_result, refresh_on_migration=spec.refresh_on_migration)
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> DecisionTask:

@@ -68,12 +68,16 @@ class DecisionTask(BpmnSpecMixin):
         decision_ref: str,
         result_variable: str | None = None,
         map_decision_result: str | None = None,
+        refresh_on_migration: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.decision_ref = decision_ref
         self.result_variable = result_variable
         self.map_decision_result = map_decision_result
+        # the result is a stored copy of policy (marker ``refreshOnMigration``): a migration
+        # evaluates it again with the new version's tables and stores the new result
+        self.refresh_on_migration = refresh_on_migration
 
     def _run_hook(self, my_task) -> bool:
         engine = my_task.workflow.top_workflow.script_engine

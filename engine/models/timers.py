@@ -38,7 +38,9 @@ def _fired_when_due(my_task, compute_due) -> bool:
     event_value = my_task._get_internal_data("event_value")
     if event_value is None:
         event_value = compute_due().isoformat()
-        my_task._set_internal_data(event_value=event_value)
+        # when the timer was reached: a migration can recompute the due time as the new version
+        # would have set it then (engine/migration_plan.py)
+        my_task._set_internal_data(event_value=event_value, event_reached=_now(my_task).isoformat())
     if datetime.fromisoformat(event_value) <= _now(my_task):
         my_task._set_internal_data(event_fired=True)
     return my_task._get_internal_data("event_fired", False)

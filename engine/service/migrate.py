@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from ..migration import migrate_runtime
+from ..migration import Choices, migrate_runtime
+from ..migration_plan import PlanChoiceError
 from ..store import Instance, get_definition
 from .context import ServiceContext
-from .errors import Conflict, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .persist import save, snapshot
 
 
 class MigrationService:
     ctx: ServiceContext
 
-    def migrate(self, instance_id: str, version: int, *, actor: str, dry_run: bool = False) -> dict[str, Any]:
+    def migrate(self, instance_id: str, version: int, *, actor: str, dry_run: bool = False,
+                timers: Mapping[str, str] | None = None, decisions: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Move a running pathway to ``version`` of its definition key.
 
         The dry run does the whole migration on a throw-away copy and reports it: which active
-        elements move where, which changed, and which timers keep their due times. A migration
-        that is not possible raises ``Conflict`` (the report says why) and changes nothing.
+        elements move where, which changed, each waiting timer's kept and recomputed due time,
+        each decision already run whose result would differ now, and the added tasks this patient
+        will not get. ``timers`` and ``decisions`` are the lead's choices (see
+        :class:`engine.migration.Choices`); the real migration with the same choices does exactly
+        what the dry run reported. A migration that is not possible raises ``Conflict`` (the
+        report says why) and changes nothing; a choice for something the plan does not list is
+        ``InvalidInput``.
         """
+        choices = Choices(timers=dict(timers or {}), decisions=dict(decisions or {}))
         with (self.ctx.read() if dry_run else self.ctx.write()) as session:
             instance = session.get(Instance, instance_id) if dry_run else self.ctx.lock(session, instance_id)
             if instance is None:
@@ -36,7 +45,10 @@ class MigrationService:
             runtime = self.ctx.load_runtime(session, instance)
             before = snapshot(runtime)
             bundle = self.ctx.bundle_for(target)
-            migrated, report = migrate_runtime(runtime, bundle)
+            try:
+                migrated, report = migrate_runtime(runtime, bundle, choices)
+            except PlanChoiceError as exc:
+                raise InvalidInput(str(exc)) from exc
             result = {"pathwayId": instance_id, "dryRun": dry_run, "fromVersion": current.version,
                       "toVersion": target.version, **report.to_dict(), "migrated": False}
             if dry_run:
