@@ -11,8 +11,9 @@ leaves out the rest:
 - comments, processing instructions, whitespace between elements, surrounding whitespace of text;
 - namespace prefixes (names are compared by namespace URI), attribute order;
 - the order of flow elements in a process, of a node's incoming/outgoing references and of a
-  lane's node references (BPMN gives that order no meaning); the order of rules, entries and
-  parameters is kept (a FIRST hit policy or an output mapping depends on it);
+  lane's node references (BPMN gives that order no meaning), and the order between children of
+  different kinds (the schemas fix it); the order among children of one kind is kept (rules for
+  a FIRST hit policy, a form's enum options, parameters);
 - attributes left out that hold their schema default are written out (``cancelActivity`` is
   ``true`` whether it is written or not).
 """
@@ -130,6 +131,11 @@ def _node(element: Any) -> list[Any]:
     if (qname.namespace, qname.localname) in UNORDERED:
         children.sort(key=lambda c: (c[0], c[1].get("id", ""), json.dumps(c, sort_keys=True)))
     else:
+        # BPMN, DMN and Camunda's schemas fix the order between different child elements, and
+        # editors write that order (a form field's validation before its enum values) whatever
+        # the file had; only the order among siblings of one kind can carry meaning (rules,
+        # enum options, parameters), and a stable sort keeps it
+        children.sort(key=lambda c: c[0])
         _sort_reference_runs(children)
     text = (element.text or "").strip()
     return [element.tag, dict(sorted(attributes.items())), text, children]

@@ -21,6 +21,7 @@ from .canonical import canonical_form
 Node = list[Any]  # [tag, attributes, text, children], as canonical_form builds it
 Key = tuple[str, ...]
 
+REFERENCES = {"incoming": "incoming flow", "outgoing": "outgoing flow", "flowNodeRef": "lane member"}
 TIMER_PARTS = {"timeDuration": "waits", "timeDate": "fires at", "timeCycle": "repeats"}
 TYPES = {
     "userTask": "Task", "businessRuleTask": "Decision step", "serviceTask": "Service step",
@@ -91,7 +92,7 @@ def _diff_file(name: str, old: Any, new: Any) -> list[Change]:
     return _fold(found, "removed", before, labels)
 
 
-WIRING = re.compile(r"^(?:(?:incoming|outgoing)\[\d+\]/text|@(?:sourceRef|targetRef|attachedToRef|default))$")
+WIRING = re.compile(r"^(?:(?:incoming|outgoing|flowNodeRef):.+|@(?:sourceRef|targetRef|attachedToRef|default))$")
 
 
 def _fold(changes: list[Change], how: str, items: dict[Key, Node], labels: _Labels) -> list[Change]:
@@ -121,11 +122,16 @@ def _fold(changes: list[Change], how: str, items: dict[Key, Node], labels: _Labe
         nodes = [m for m in group if _local(by_id[m][0]) not in ("sequenceFlow", "boundaryEvent")] or group
         heads.update({m: nodes[0] for m in group})
     related: dict[str, list[str]] = {head: [] for head in set(heads.values())}
+    # flows that were there before and now lead into or out of a group: rewiring that names them
+    # (a node's incoming flow list, say) belongs to the group's change too
+    touching = {ident: heads[end] for ident, node in by_id.items() if _local(node[0]) == "sequenceFlow"
+                for end in (node[1].get("sourceRef"), node[1].get("targetRef")) if end in heads}
     kept: list[Change] = []
     for change in changes:
         head = heads.get(change.element) if change.change == how else None
         if head is None and change.attribute and WIRING.match(change.attribute):
-            head = heads.get(change.new or "") or heads.get(change.old or "")
+            head = next((found for ref in (change.new, change.old) if ref
+                         for found in (heads.get(ref), touching.get(ref)) if found), None)
         if head is not None and change.element != head:
             related[head].append(change.text)
         else:
@@ -179,6 +185,9 @@ def _own(node: Node) -> dict[str, str]:
             if child[1].get("id"):
                 continue  # an item of its own
             local = _local(child[0])
+            if local in REFERENCES:  # a set of references: one property per element referred to
+                props[f"{path}{local}:{child[2]}"] = child[2]
+                continue
             counts[local] = counts.get(local, 0) + 1
             collect(child, f"{path}{local}[{counts[local]}]/")
 
@@ -250,6 +259,10 @@ class _Labels:
             label = labels[column] if column < len(labels) else f"column {column + 1}"
             return Change(file, "changed", "cell", ident, f"{self._decision_of(key)}: rule {row} ({key[-2]}), "
                           f"'{label}': {shown_old} → {shown_new}", prop, old, new)
+        kind, _, referred = prop.partition(":")
+        if kind in REFERENCES and referred:
+            return Change(file, "changed", "element", ident, f"{self.name(ident)}: {REFERENCES[kind]} {referred} "
+                          f"{'added' if new is not None else 'removed'}", prop, old, new)
         what = _property_name(prop)
         if local == "formField":
             return Change(file, "changed", "form-field", ident, f"{self._owner(key)}: form field "
