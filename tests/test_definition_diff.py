@@ -46,9 +46,9 @@ def _insert_task(bpmn: str) -> str:
 
 
 def test_three_edits_are_three_changes_in_clinical_words() -> None:
-    threshold = "&#34;P1D&#34;)}</bpmn:timeDate>"
+    threshold = '"P1D")}</bpmn:timeDate>'
     assert threshold in BPMN and '"P12W"' in DMN
-    new = {"ovcf_pathway.bpmn": _insert_task(BPMN.replace(threshold, "&#34;P3D&#34;)}</bpmn:timeDate>", 1)),
+    new = {"ovcf_pathway.bpmn": _insert_task(BPMN.replace(threshold, '"P3D")}</bpmn:timeDate>', 1)),
            "ovcf_pathway.dmn": DMN.replace('"P12W"', '"P13W"', 1)}
     changes = diff_bundles(OLD, new)
     assert [(c.file, c.change, c.kind, c.element) for c in changes[:2]] == [

@@ -30,7 +30,8 @@ def _same(name: str, before: str, after: str) -> bool:
 
 def _rewritten_as_an_editor_would(text: str) -> str:
     """What an unedited open-and-save in the Modeler does to a file's text."""
-    text = text.replace("&gt;", ">").replace("&quot;", '"')  # entities re-encoded
+    text = re.sub(r">([^<]*)<", lambda m: ">" + m.group(1).replace("&gt;", ">").replace('"', "&#34;") + "<",
+                  text)  # entities re-encoded in text
     text = text.replace('cancelActivity="true" ', "")  # defaults left out
     text = text.replace(' camunda:mapDecisionResult="resultList"', "")
     text = text.replace(' hitPolicy="UNIQUE"', "")
