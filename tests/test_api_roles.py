@@ -24,6 +24,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/me"): EVERYONE,
     ("GET", "/api/definitions"): EVERYONE,
     ("POST", "/api/definitions"): AUTHORS,
+    ("GET", "/api/definitions/<key>/diff"): EVERYONE,
     ("GET", "/api/definitions/<key>/versions/<int:version>"): EVERYONE,
     ("GET", "/api/definitions/<key>/versions/<int:version>/bpmn"): EVERYONE,
     ("POST", "/api/patients"): WORKERS,
