@@ -45,7 +45,7 @@ def message(pathway_id: str, message_name: str, json: MessageIn) -> dict[str, An
 def migrate(pathway_id: str, json: MigrateIn) -> dict[str, Any]:
     """Move the pathway to another version of its definition (``dryRun`` reports without changing)."""
     return service().migrate(pathway_id, json.version, actor=actor(), dry_run=json.dryRun,
-                             timers=json.timers, decisions=json.decisions)
+                             timers=json.timers, decisions=json.decisions, start=json.start)
 
 
 def _change_status(pathway_id: str, action: str, reason: str | None) -> dict[str, Any]:

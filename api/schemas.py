@@ -247,6 +247,10 @@ class MigrateIn(Strict):
         default_factory=dict, max_length=200,
         description="per waiting timer (element id): keep its due time (default) or recompute it as the "
                     "new version would have set it when the timer was reached")
+    start: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="added user tasks this patient would not get (addedNotReached) to start for them now, "
+                    "outside the flow: ready like any task, nothing follows them")
     decisions: dict[str, Literal["keep", "refresh"]] = Field(
         default_factory=dict, max_length=200,
         description="per decision already run whose result would differ (element id): keep the stored "
@@ -280,6 +284,7 @@ class AddedNotReached(Open):
     elementId: str
     name: str
     reason: str
+    start: bool
 
 
 class MigrateOut(Open):

@@ -64,6 +64,8 @@ class Choices:
 
     timers: Mapping[str, str] = field(default_factory=dict)
     decisions: Mapping[str, str] = field(default_factory=dict)
+    # added user tasks the patient would not get, to start for them now, outside the flow
+    start: tuple[str, ...] = ()
 
 
 def _bpmn_id(spec: Any) -> str | None:
@@ -166,6 +168,12 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle,
     report.timers = [plan_timer(task, target, due, choices.timers.get(_bpmn_id(task.task_spec), "keep"))
                      for task, due in timers]
     report.not_reached = unreached_added_tasks(workflow, target, report.added)
+    check_choices({element: "start" for element in choices.start}, ("start",),
+                  [t["elementId"] for t in report.not_reached], "added task not reached")
     migrated = PathwayRuntime(workflow, target, runtime.clock)
+    for entry in report.not_reached:
+        entry["start"] = entry["elementId"] in choices.start
+        if entry["start"]:
+            migrated.start_on_purpose(entry["elementId"])
     migrated.pruned_done = set(runtime.pruned_done)  # history pruned before the move was still done
     return migrated, report

@@ -44,6 +44,9 @@ def _is_busy(task, scope) -> bool:
             and task.has_state(_ACTIVE))
 
 
+ONE_OFF = "startedOnPurpose"  # internal data of a task started outside the flow
+
+
 class PathwayStateError(Exception):
     """A request the instance cannot honour in its current state (maps to HTTP 409)."""
 
@@ -267,8 +270,26 @@ class PathwayRuntime:
         process_variables(self.workflow).update(data)
         with _execution():
             task.run()
+            if task._get_internal_data(ONE_OFF):
+                task._drop_children(force=True)  # started on purpose: nothing follows it
             self._advance()
         return {"elementId": task.task_spec.bpmn_id}
+
+    def start_on_purpose(self, element_id: str) -> str:
+        """Offer a user task of this version now, outside the flow (a task a new version added on
+        a path the patient has already passed): it is ready like any other, its answers are kept
+        when it is completed, and nothing follows it. Returns the new task's id."""
+        for workflow in (self.workflow, *self.workflow.subprocesses.values()):
+            spec = workflow.spec.task_specs.get(element_id)
+            if isinstance(spec, HumanTask):
+                break
+        else:
+            raise TaskNotReady(f"'{element_id}' is not a user task of a process this pathway runs")
+        task = workflow.task_tree._add_child(spec, TaskState.FUTURE)
+        task._set_internal_data(**{ONE_OFF: True})
+        with _execution():
+            task._ready()
+        return str(task.id)
 
     def _ready_human_task(self, task_id: str):
         try:

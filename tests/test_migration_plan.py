@@ -160,3 +160,30 @@ def test_a_choice_for_something_the_plan_does_not_list_is_refused_and_changes_no
         r = _migrate(client, lead, pathway, **body)
         assert r.status_code == 422 and r.content_type == "application/problem+json", (body, r.json)
     assert audit_count(app) == before and _state(client, lead, pathway)["definition"]["version"] == 1
+
+
+def test_an_added_task_the_patient_passed_can_be_started_on_purpose_and_nothing_follows_it(
+        client: FlaskClient, tokens: dict[str, str]) -> None:
+    lead, coordinator = tokens["clinical_lead"], bearer(tokens["coordinator"])
+    _deploy(client, lead, V1, DMN)
+    pathway = _waiting_at_three_months(client, tokens, "MRN-A")
+    _deploy(client, lead, V2, DMN2)
+    assert _migrate(client, lead, pathway, start=["Task_added_ahead"]).status_code == 422  # it will get that one
+    dry = _migrate(client, lead, pathway, dryRun=True, start=["Task_added_passed"]).json
+    assert [(t["elementId"], t["start"]) for t in dry["addedNotReached"]] == [("Task_added_passed", True)]
+    assert client.get("/api/tasks", query_string={"pathwayId": pathway}, headers=coordinator).json["items"] == []
+
+    real = _migrate(client, lead, pathway, start=["Task_added_passed"])
+    assert real.status_code == 200 and _plan_only(real.json) == _plan_only(dry)
+    [task] = client.get("/api/tasks", query_string={"pathwayId": pathway}, headers=coordinator).json["items"]
+    assert (task["elementId"], task["name"]) == ("Task_added_passed", "Confirm the triage")
+    before = _state(client, lead, pathway)
+    done = client.post(f"/api/tasks/{task['id']}/complete", json={"variables": {}}, headers=coordinator)
+    assert done.status_code == 200, done.json
+    after = _state(client, lead, pathway)
+    # the patient stays where they were: still waiting at 3 months, no second triage, no new task
+    assert "Task_added_passed" in before["activeElements"]
+    assert after["activeElements"] == [e for e in before["activeElements"] if e != "Task_added_passed"]
+    assert after["nextDueAt"] == before["nextDueAt"]
+    assert client.get("/api/tasks", query_string={"pathwayId": pathway}, headers=coordinator).json["items"] == []
+    assert "Task_added_passed" in after["completedElements"]

@@ -119,10 +119,8 @@ def plan(pathway_id: str) -> Any:
     target = request.args.get("to", type=int)
     if target is None:
         abort(400, "Say which version to move to (?to=N).")
-    timers, decisions = _choices(request.args)
     try:
-        report = service().migrate(pathway_id, target, actor=g.user.name, dry_run=True, timers=timers,
-                                   decisions=decisions)
+        report = service().migrate(pathway_id, target, actor=g.user.name, dry_run=True, **_choices(request.args))
         state = service().pathway(pathway_id)
     except NotFound as exc:
         abort(404, str(exc))
@@ -133,11 +131,12 @@ def plan(pathway_id: str) -> Any:
     return render_template("migrate.html", report=report, state=state, names=names, target=target)
 
 
-def _choices(fields: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """The lead's per-timer and per-decision choices from ``timer:<id>`` / ``decision:<id>`` fields."""
-    timers = {k.removeprefix("timer:"): v for k, v in fields.items() if k.startswith("timer:")}
-    decisions = {k.removeprefix("decision:"): v for k, v in fields.items() if k.startswith("decision:")}
-    return timers, decisions
+def _choices(fields: Any) -> dict[str, Any]:
+    """The lead's choices: ``timer:<id>`` and ``decision:<id>`` fields, and ``start:<id>`` for each
+    added task to start for this patient now."""
+    return {"timers": {k.removeprefix("timer:"): v for k, v in fields.items() if k.startswith("timer:")},
+            "decisions": {k.removeprefix("decision:"): v for k, v in fields.items() if k.startswith("decision:")},
+            "start": [k.removeprefix("start:") for k in fields if k.startswith("start:")]}
 
 
 @bp.post("/pathways/<pathway_id>/migrate")
@@ -146,9 +145,8 @@ def migrate(pathway_id: str) -> Any:
     target = request.form.get("to", type=int)
     if target is None:
         abort(400, "Say which version to move to.")
-    timers, decisions = _choices(request.form)
     try:
-        result = service().migrate(pathway_id, target, actor=g.user.name, timers=timers, decisions=decisions)
+        result = service().migrate(pathway_id, target, actor=g.user.name, **_choices(request.form))
     except (NotFound, Conflict, InvalidInput) as exc:
         flash(f"Not migrated: {exc}", "error")
         return redirect(url_for("lead.plan", pathway_id=pathway_id, to=target))

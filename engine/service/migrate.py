@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..migration import Choices, migrate_runtime
@@ -17,19 +17,21 @@ class MigrationService:
     ctx: ServiceContext
 
     def migrate(self, instance_id: str, version: int, *, actor: str, dry_run: bool = False,
-                timers: Mapping[str, str] | None = None, decisions: Mapping[str, str] | None = None) -> dict[str, Any]:
+                timers: Mapping[str, str] | None = None, decisions: Mapping[str, str] | None = None,
+                start: Iterable[str] = ()) -> dict[str, Any]:
         """Move a running pathway to ``version`` of its definition key.
 
         The dry run does the whole migration on a throw-away copy and reports it: which active
         elements move where, which changed, each waiting timer's kept and recomputed due time,
         each decision already run whose result would differ now, and the added tasks this patient
-        will not get. ``timers`` and ``decisions`` are the lead's choices (see
+        will not get. ``timers``, ``decisions`` and ``start`` (added tasks to start for this
+        patient now, outside the flow) are the lead's choices (see
         :class:`engine.migration.Choices`); the real migration with the same choices does exactly
         what the dry run reported. A migration that is not possible raises ``Conflict`` (the
         report says why) and changes nothing; a choice for something the plan does not list is
         ``InvalidInput``.
         """
-        choices = Choices(timers=dict(timers or {}), decisions=dict(decisions or {}))
+        choices = Choices(timers=dict(timers or {}), decisions=dict(decisions or {}), start=tuple(start))
         with (self.ctx.read() if dry_run else self.ctx.write()) as session:
             instance = session.get(Instance, instance_id) if dry_run else self.ctx.lock(session, instance_id)
             if instance is None:
