@@ -90,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         decisions,
         definitions,
         enrolments,
+        fhir,
         health,
         incidents,
         pathways,
@@ -98,7 +99,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from .openapi import init_openapi
 
-    for module in (health, definitions, patients, enrolments, pathways, incidents, tasks, decisions, clock, camunda):
+    for module in (health, definitions, patients, enrolments, pathways, incidents, tasks, decisions, clock, camunda,
+                   fhir):
         app.register_blueprint(module.bp)
     init_openapi(app)
     if app.config.get("WEB_APP", True):

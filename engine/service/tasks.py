@@ -74,15 +74,17 @@ class TaskService:
     def tasks(self, *, status: str | None = "ready", candidate_group: str | list[str] | None = None,
               assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
               due_before: datetime | None = None, due_after: datetime | None = None, overdue: bool | None = None,
-              limit: int = 50, cursor: str | None = None, order: str = "due") -> dict[str, Any]:
-        """A page of tasks, due soonest first (``order="priority"``: highest priority first)."""
+              limit: int = 50, cursor: str | None = None, order: str = "due",
+              claimed: bool | None = None) -> dict[str, Any]:
+        """A page of tasks, due soonest first (``order="priority"``: highest priority first);
+        ``claimed``: only tasks someone holds (True) or nobody holds (False)."""
         now = self.ctx.now()
         with self.ctx.read() as session:
             try:
                 page = query_tasks(session, status=status, candidate_group=candidate_group, assignee=assignee,
                                    patient_id=patient_id, instance_id=pathway_id, due_before=due_before,
                                    due_after=due_after, overdue_at=now if overdue else None, limit=limit,
-                                   after_cursor=cursor, order=order)
+                                   after_cursor=cursor, order=order, claimed=claimed)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
             labels = patient_labels(session, [t.patient_id for t in page.items])

@@ -176,6 +176,7 @@ def query_tasks(
     limit: int = 50,
     after_cursor: str | None = None,
     order: str = "due",
+    claimed: bool | None = None,
 ) -> TaskPage:
     """One page of tasks, due soonest first, tasks without a due date last.
 
@@ -213,6 +214,8 @@ def query_tasks(
                 exists().where(TaskCandidateGroup.task_id == Task.id, TaskCandidateGroup.group_name.in_(groups)))
     if assignee is not None:
         stmt = stmt.where(Task.assignee == assignee)
+    if claimed is not None:  # someone holds it (FHIR's in-progress) or nobody does yet
+        stmt = stmt.where(Task.assignee.is_not(None) if claimed else Task.assignee.is_(None))
     if patient_id is not None:
         stmt = stmt.where(Task.patient_id == patient_id)
     if instance_id is not None:

@@ -1,0 +1,121 @@
+"""Our service's dicts as FHIR R4 resources: the mapping, in one place (README "FHIR")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASE = "https://ovcf-pathway.invalid/fhir"
+MRN_SYSTEM = f"{BASE}/sid/mrn"  # the hospital identifier (our externalId)
+GROUP_SYSTEM = f"{BASE}/CodeSystem/candidate-group"
+ELEMENT_SYSTEM = f"{BASE}/CodeSystem/pathway-element"
+USER_SYSTEM = f"{BASE}/sid/user"
+
+# Camunda's 0–100 priority (50 when none is set) in FHIR's four request priorities
+PRIORITIES = ((90, "stat"), (75, "asap"), (60, "urgent"), (0, "routine"))
+
+
+def fhir_priority(priority: int | None) -> str:
+    value = 50 if priority is None else priority
+    return next(name for floor, name in PRIORITIES if value >= floor)
+
+
+def task_status(task: dict[str, Any]) -> str:
+    """ready → ready (in-progress once someone has claimed it), completed, cancelled."""
+    if task["status"] == "ready":
+        return "in-progress" if task.get("assignee") else "ready"
+    return {"completed": "completed", "cancelled": "cancelled"}.get(task["status"], "failed")
+
+
+def task_resource(task: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Task",
+        "id": task["id"],
+        "meta": {"versionId": task["etag"]},
+        "status": task_status(task),
+        "intent": "order",
+        "priority": fhir_priority(task.get("priority")),
+        "code": {"coding": [{"system": ELEMENT_SYSTEM, "code": task["elementId"], "display": task["name"]}],
+                 "text": task["name"]},
+        "description": task["name"],
+        "basedOn": [{"reference": f"CarePlan/{task['pathwayId']}"}],
+        "authoredOn": task["createdAt"],
+        "executionPeriod": {"start": task["createdAt"], **({"end": task["completedAt"]} if task.get("completedAt") else {})},
+    }
+    if task.get("patientId"):
+        resource["for"] = {"reference": f"Patient/{task['patientId']}"}
+    if task.get("assignee"):
+        resource["owner"] = {"identifier": {"system": USER_SYSTEM, "value": task["assignee"]},
+                             "display": task["assignee"]}
+    if task.get("candidateGroups"):
+        resource["performerType"] = [{"coding": [{"system": GROUP_SYSTEM, "code": group}], "text": group}
+                                     for group in task["candidateGroups"]]
+    if task.get("due"):
+        resource["restriction"] = {"period": {"end": task["due"]}}
+    return resource
+
+
+def patient_resource(patient: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": patient["id"],
+        "identifier": [{"system": MRN_SYSTEM, "value": patient["externalId"]}],
+    }
+    if patient.get("displayName"):
+        resource["name"] = [{"text": patient["displayName"]}]
+    if patient.get("birthDate"):
+        resource["birthDate"] = patient["birthDate"]
+    if patient.get("sex") in ("male", "female", "other", "unknown"):
+        resource["gender"] = patient["sex"]
+    return resource
+
+
+def search_bundle(resources: list[dict[str, Any]], self_url: str, next_url: str | None) -> dict[str, Any]:
+    links = [{"relation": "self", "url": self_url}] + ([{"relation": "next", "url": next_url}] if next_url else [])
+    return {"resourceType": "Bundle", "type": "searchset", "link": links,
+            "entry": [{"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r,
+                       "search": {"mode": "match"}} for r in resources]}
+
+
+def operation_outcome(status: int, diagnostics: str, *, code: str | None = None,
+                      expression: list[str] | None = None) -> dict[str, Any]:
+    issue_code = code or {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",
+                          412: "conflict", 415: "not-supported", 422: "processing"}.get(status, "exception")
+    issue: dict[str, Any] = {"severity": "error", "code": issue_code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = expression
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+def capability_statement(now: str, software_version: str) -> dict[str, Any]:
+    """Exactly what this facade supports."""
+    def search(name: str, kind: str, doc: str) -> dict[str, str]:
+        return {"name": name, "type": kind, "documentation": doc}
+
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": now,
+        "kind": "instance",
+        "software": {"name": "OVCF care pathway", "version": software_version},
+        "implementation": {"description": "Care pathway tasks as FHIR R4 resources", "url": BASE},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "security": {"description": "Bearer token (the same tokens and roles as the JSON API)"},
+            "resource": [
+                {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "searchParam": [search("identifier", "token", f"{MRN_SYSTEM}|value or value alone")]},
+                {"type": "Task", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "searchParam": [
+                     search("status", "token", "ready, in-progress, completed, cancelled (comma for any of)"),
+                     search("patient", "reference", "Patient/id"),
+                     search("owner", "token", "the user who claimed it"),
+                     search("performer", "token", "a candidate group"),
+                     search("period", "date", "due date: le or ge prefix"),
+                     search("_sort", "special", "period (due soonest first, the default) or -priority"),
+                     search("_count", "number", "page size, 1 to 200 (default 50)"),
+                 ]},
+            ],
+        }],
+    }

@@ -1,0 +1,150 @@
+"""FHIR R4 facade, first part (issue 12): metadata, Patient and Task read and search, paging that
+holds while tasks are completed between pages, errors as OperationOutcome; every resource and
+search bundle validated with fhir.resources (R4B models, which read R4 JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api.testkit import audit_count, bearer, bundle_files
+
+pytest_plugins = ["api.testing"]
+
+FHIR_JSON = "application/fhir+json"
+MRN = "https://ovcf-pathway.invalid/fhir/sid/mrn"
+
+
+def valid(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource, after fhir.resources accepted it (and each entry of a bundle)."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    for entry in resource.get("entry", []):
+        valid(entry["resource"])
+    return resource
+
+
+def fhir_get(client: FlaskClient, url: str, token: str, status: int = 200) -> dict[str, Any]:
+    r = client.get(url, headers=bearer(token))
+    assert (r.status_code, r.content_type) == (status, FHIR_JSON), r.data[:500]
+    return valid(r.json)
+
+
+def _enrol(client: FlaskClient, token: str, mrn: str, name: str | None = None) -> tuple[str, str]:
+    patient = client.post("/api/patients", json={"externalId": mrn, **({"displayName": name} if name else {}),
+                                                  "birthDate": "1950-02-03"}, headers=bearer(token)).json["id"]
+    r = client.post(f"/api/patients/{patient}/pathways", headers=bearer(token), json={
+        "definition": "engine_acceptance", "variables": {"painScore": 4, "neuroDeficit": False,
+                                                         "fractureDate": "2026-01-01"}})
+    assert r.status_code == 201, r.json
+    return patient, r.json["id"]
+
+
+@pytest.fixture
+def tasks_ready(client: FlaskClient, tokens: dict[str, str]) -> list[tuple[str, str]]:
+    assert client.post("/api/definitions", data=bundle_files(), headers=bearer(tokens["admin"])).status_code == 201
+    return [_enrol(client, tokens["coordinator"], f"MRN-F{n:03d}", f"Patient {n}") for n in range(12)]
+
+
+def test_metadata_says_exactly_what_is_supported(client: FlaskClient) -> None:
+    r = client.get("/fhir/metadata")
+    assert (r.status_code, r.content_type) == (200, FHIR_JSON)
+    statement = valid(r.json)
+    assert statement["fhirVersion"] == "4.0.1"
+    resources = {res["type"]: res for res in statement["rest"][0]["resource"]}
+    assert set(resources) == {"Patient", "Task"}
+    assert {p["name"] for p in resources["Task"]["searchParam"]} == {
+        "status", "patient", "owner", "performer", "period", "_sort", "_count"}
+    assert [i["code"] for i in resources["Task"]["interaction"]] == ["read", "search-type"]
+
+
+def test_patient_read_and_search_by_identifier(client: FlaskClient, tokens: dict[str, str],
+                                               tasks_ready: list[tuple[str, str]]) -> None:
+    token = tokens["api_client"]
+    patient_id, _ = tasks_ready[3]
+    patient = fhir_get(client, f"/fhir/Patient/{patient_id}", token)
+    assert patient["identifier"] == [{"system": MRN, "value": "MRN-F003"}]
+    assert (patient["name"], patient["birthDate"]) == ([{"text": "Patient 3"}], "1950-02-03")
+    for query in (f"identifier={MRN}|MRN-F003", "identifier=MRN-F003"):
+        found = fhir_get(client, f"/fhir/Patient?{query}", token)
+        assert [e["resource"]["id"] for e in found["entry"]] == [patient_id]
+    assert fhir_get(client, "/fhir/Patient?identifier=MRN-NONE", token)["entry"] == []
+    outcome = fhir_get(client, "/fhir/Patient?identifier=urn:other|MRN-F003", token, 400)
+    assert outcome["issue"][0]["expression"] == ["identifier"]
+    fhir_get(client, "/fhir/Patient/no-such-patient", token, 404)
+
+
+def test_task_search_filters_and_maps_each_field(client: FlaskClient, tokens: dict[str, str],
+                                                 tasks_ready: list[tuple[str, str]]) -> None:
+    token, coordinator = tokens["api_client"], tokens["coordinator"]
+    patient_id, pathway_id = tasks_ready[0]
+    [mine] = client.get("/api/tasks", query_string={"pathwayId": pathway_id}, headers=bearer(coordinator)).json["items"]
+    assert client.post(f"/api/tasks/{mine['id']}/claim", headers=bearer(coordinator)).status_code == 200
+
+    task = fhir_get(client, f"/fhir/Task/{mine['id']}", token)
+    assert (task["status"], task["intent"], task["for"], task["basedOn"]) == (
+        "in-progress", "order", {"reference": f"Patient/{patient_id}"}, [{"reference": f"CarePlan/{pathway_id}"}])
+    assert task["owner"]["identifier"]["value"] == "coordinator-user"
+    assert {c["coding"][0]["code"] for c in task["performerType"]} == set(mine["candidateGroups"])
+    assert task["restriction"]["period"]["end"] == mine["due"] and task["code"]["text"] == mine["name"]
+
+    ready = fhir_get(client, "/fhir/Task?status=ready&_count=50", token)
+    assert len(ready["entry"]) == 11 and all(e["resource"]["status"] == "ready" for e in ready["entry"])
+    claimed = fhir_get(client, "/fhir/Task?status=in-progress", token)
+    assert [e["resource"]["id"] for e in claimed["entry"]] == [mine["id"]]
+    by_owner = fhir_get(client, "/fhir/Task?owner=coordinator-user", token)
+    assert [e["resource"]["id"] for e in by_owner["entry"]] == [mine["id"]]
+    by_patient = fhir_get(client, f"/fhir/Task?patient=Patient/{patient_id}", token)
+    assert [e["resource"]["id"] for e in by_patient["entry"]] == [mine["id"]]
+    group = mine["candidateGroups"][0]
+    assert len(fhir_get(client, f"/fhir/Task?performer={group}", token)["entry"]) == 12
+    assert fhir_get(client, "/fhir/Task?performer=nobody", token)["entry"] == []
+    due = mine["due"][:10]
+    assert len(fhir_get(client, f"/fhir/Task?period=le{due}", token)["entry"]) == 12
+    assert fhir_get(client, f"/fhir/Task?period=lt{due}", token)["entry"] == []
+    assert fhir_get(client, f"/fhir/Task?period=ge{due}&period=le{due}", token)["entry"] != []
+
+
+def test_paging_while_tasks_are_completed_between_pages(client: FlaskClient, tokens: dict[str, str],
+                                                        tasks_ready: list[tuple[str, str]]) -> None:
+    token, coordinator = tokens["api_client"], tokens["coordinator"]
+    all_ids = [e["resource"]["id"] for e in fhir_get(client, "/fhir/Task?status=ready&_count=200", token)["entry"]]
+    assert len(all_ids) == 12
+    seen: list[str] = []
+    url = "/fhir/Task?status=ready&_count=5"
+    done: set[str] = set()
+    while url:
+        page = fhir_get(client, url, token)
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        # between pages a coordinator completes a task not yet listed, and one already listed
+        for victim in [i for i in all_ids if i not in seen][:1] + seen[-1:]:
+            if victim not in done:
+                r = client.post(f"/api/tasks/{victim}/complete", json={"variables": {"painScore": 2}},
+                                headers=bearer(coordinator))
+                assert r.status_code == 200, r.json
+                done.add(victim)
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
+    assert len(seen) == len(set(seen))  # no duplicates
+    still_ready = [i for i in all_ids if i not in done]
+    assert set(still_ready) <= set(seen)  # no gaps: every task ready throughout was listed
+
+
+def test_errors_are_operation_outcomes_and_change_nothing(app: Flask, client: FlaskClient,
+                                                          tokens: dict[str, str]) -> None:
+    before = audit_count(app)
+    r = client.get("/fhir/Task")
+    assert (r.status_code, r.content_type) == (401, FHIR_JSON) and valid(r.json)["issue"][0]["code"] == "login"
+    token = tokens["api_client"]
+    for url, status, where in (("/fhir/Task?foo=1", 400, "foo"), ("/fhir/Task?status=done", 400, "status"),
+                               ("/fhir/Task?_count=0", 400, "_count"), ("/fhir/Task?period=2026-01-01", 400, "period"),
+                               ("/fhir/Task?_sort=name", 400, "_sort"), ("/fhir/Task?_format=xml", 406, "_format")):
+        outcome = fhir_get(client, url, token, status)
+        assert outcome["issue"][0]["expression"] == [where], url
+    fhir_get(client, "/fhir/Task/no-such-task", token, 404)
+    fhir_get(client, "/fhir/Observation", token, 404)
+    assert audit_count(app) == before
