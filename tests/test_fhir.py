@@ -5,7 +5,7 @@ search bundle validated with fhir.resources (R4B models, which read R4 JSON)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -56,10 +56,11 @@ def test_metadata_says_exactly_what_is_supported(client: FlaskClient) -> None:
     statement = valid(r.json)
     assert statement["fhirVersion"] == "4.0.1"
     resources = {res["type"]: res for res in statement["rest"][0]["resource"]}
-    assert set(resources) == {"Patient", "Task"}
+    assert set(resources) == {"Patient", "Task", "CarePlan", "Provenance"}
     assert {p["name"] for p in resources["Task"]["searchParam"]} == {
-        "status", "patient", "owner", "performer", "period", "_sort", "_count"}
-    assert [i["code"] for i in resources["Task"]["interaction"]] == ["read", "search-type"]
+        "status", "patient", "owner", "performer", "period", "_sort", "_count", "_lastUpdated"}
+    assert [i["code"] for i in resources["Task"]["interaction"]] == ["read", "search-type", "update"]
+    assert [i["code"] for i in resources["CarePlan"]["interaction"]] == ["read"]
 
 
 def test_patient_read_and_search_by_identifier(client: FlaskClient, tokens: dict[str, str],
@@ -148,3 +149,77 @@ def test_errors_are_operation_outcomes_and_change_nothing(app: Flask, client: Fl
     fhir_get(client, "/fhir/Task/no-such-task", token, 404)
     fhir_get(client, "/fhir/Observation", token, 404)
     assert audit_count(app) == before
+
+
+def _put(client: FlaskClient, token: str, task: dict[str, Any], etag: str | None, **changes: Any) -> Any:
+    headers = {**bearer(token), **({"If-Match": f'W/"{etag}"'} if etag else {})}
+    return client.put(f"/fhir/Task/{task['id']}", json={**task, **changes}, headers=headers,
+                      content_type=FHIR_JSON)
+
+
+def test_completing_a_task_through_fhir_validates_like_the_form_and_guards_the_version(
+        app: Flask, client: FlaskClient, tokens: dict[str, str], tasks_ready: list[tuple[str, str]]) -> None:
+    coordinator = tokens["coordinator"]
+    _, pathway_id = tasks_ready[0]
+    [row] = client.get("/api/tasks", query_string={"pathwayId": pathway_id}, headers=bearer(coordinator)).json["items"]
+    r = client.get(f"/fhir/Task/{row['id']}", headers=bearer(coordinator))
+    task, etag = valid(r.json), r.headers["ETag"].removeprefix("W/").strip('"')
+    fields = {i["type"]["coding"][0]["code"]: i["valueString"] for i in task["input"]}
+    assert fields == {"painScore": "long, required", "mobility": "enum (independent | assisted)"}
+
+    before = audit_count(app)
+    bad = _put(client, coordinator, task, etag, status="completed", output=[
+        {"type": {"coding": [{"code": "painScore"}]}, "valueInteger": 11},
+        {"type": {"coding": [{"code": "shoeSize"}]}, "valueInteger": 9}])
+    assert (bad.status_code, bad.content_type) == (422, FHIR_JSON)
+    assert set(valid(bad.json)["issue"][0]["expression"]) == {
+        "Task.output.where(type.coding.code='painScore')", "Task.output.where(type.coding.code='shoeSize')"}
+    stale = _put(client, coordinator, task, str(int(etag) + 7), status="completed",
+                 output=[{"type": {"coding": [{"code": "painScore"}]}, "valueInteger": 3}])
+    assert stale.status_code == 412 and valid(stale.json)["resourceType"] == "OperationOutcome"
+    assert audit_count(app) == before  # nothing changed
+
+    patched = client.patch(f"/fhir/Task/{task['id']}", json=[{"op": "replace", "path": "/status",
+                                                             "value": "in-progress"}],
+                           headers={**bearer(coordinator), "If-Match": f'W/"{etag}"'})
+    assert patched.status_code == 200 and valid(patched.json)["status"] == "in-progress"
+    fresh = patched.headers["ETag"].removeprefix("W/").strip('"')
+    done = _put(client, coordinator, patched.json, fresh, status="completed", output=[
+        {"type": {"coding": [{"code": "painScore"}]}, "valueInteger": 3},
+        {"type": {"coding": [{"code": "mobility"}]}, "valueCode": "assisted"}])
+    assert done.status_code == 200, done.json
+    completed = valid(done.json)
+    assert completed["status"] == "completed" and "end" in completed["executionPeriod"]
+    assert {o["type"]["coding"][0]["code"]: o.get("valueInteger", o.get("valueString"))
+            for o in completed["output"]} == {"painScore": 3, "mobility": "assisted"}
+    provenance = fhir_get(client, f"/fhir/Provenance?target=Task/{task['id']}", tokens["api_client"])
+    assert [e["resource"]["activity"]["text"] for e in provenance["entry"]] == ["task.claim", "task.complete"]
+    assert {e["resource"]["agent"][0]["who"]["display"] for e in provenance["entry"]} == {"coordinator-user"}
+    assert fhir_get(client, f"/fhir/Provenance?target=CarePlan/{pathway_id}", tokens["api_client"])["entry"]
+    assert client.put(f"/fhir/Task/{task['id']}", json=task, headers=bearer(tokens["api_client"])).status_code == 403
+
+
+def test_care_plan_lists_open_tasks_and_pending_timers(client: FlaskClient, tokens: dict[str, str],
+                                                       tasks_ready: list[tuple[str, str]]) -> None:
+    patient_id, pathway_id = tasks_ready[1]
+    plan = fhir_get(client, f"/fhir/CarePlan/{pathway_id}", tokens["api_client"])
+    assert (plan["status"], plan["intent"], plan["subject"]) == ("active", "plan", {"reference": f"Patient/{patient_id}"})
+    assert plan["instantiatesUri"][0].endswith("/PlanDefinition/engine_acceptance|1")
+    tasks = [a["reference"]["reference"] for a in plan["activity"] if "reference" in a]
+    timers = [a["detail"]["scheduledPeriod"]["end"] for a in plan["activity"] if "detail" in a]
+    assert len(tasks) == 1 and tasks[0].startswith("Task/") and timers
+    fhir_get(client, "/fhir/CarePlan/no-such-pathway", tokens["api_client"], 404)
+
+
+def test_polling_by_last_updated_returns_only_what_changed(client: FlaskClient, tokens: dict[str, str],
+                                                           tasks_ready: list[tuple[str, str]]) -> None:
+    token, coordinator = tokens["api_client"], tokens["coordinator"]
+    first = fhir_get(client, "/fhir/Task?status=ready&_count=200", token)["entry"]
+    polled_at = max(e["resource"]["meta"]["lastUpdated"] for e in first)
+    assert fhir_get(client, f"/fhir/Task?_lastUpdated=gt{quote(polled_at)}", token)["entry"] == []
+    client.post("/api/clock", json={"advance": "PT1H"}, headers=bearer(tokens["admin"]))
+    changed = first[4]["resource"]["id"]
+    assert client.post(f"/api/tasks/{changed}/claim", headers=bearer(coordinator)).status_code == 200
+    since = fhir_get(client, f"/fhir/Task?_lastUpdated=gt{polled_at}", token)["entry"]
+    assert [e["resource"]["id"] for e in since] == [changed]
+    assert since[0]["resource"]["meta"]["lastUpdated"] > polled_at

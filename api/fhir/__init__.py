@@ -55,4 +55,4 @@ def _http_error(exc: HTTPException) -> Response:
     return fhir_response(operation_outcome(status, exc.description or exc.name), status)
 
 
-from . import views  # noqa: E402,F401 - the routes register on bp
+from . import updates, views  # noqa: E402,F401 - the routes register on bp (after it exists)

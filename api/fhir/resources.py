@@ -9,6 +9,11 @@ MRN_SYSTEM = f"{BASE}/sid/mrn"  # the hospital identifier (our externalId)
 GROUP_SYSTEM = f"{BASE}/CodeSystem/candidate-group"
 ELEMENT_SYSTEM = f"{BASE}/CodeSystem/pathway-element"
 USER_SYSTEM = f"{BASE}/sid/user"
+FIELD_SYSTEM = f"{BASE}/CodeSystem/form-field"
+ACTION_SYSTEM = f"{BASE}/CodeSystem/audit-action"
+# our answer types as the FHIR value[x] that carries them
+VALUE_TYPES = {"boolean": "valueBoolean", "long": "valueInteger", "date": "valueDate", "string": "valueString",
+               "enum": "valueCode", "decimal": "valueDecimal"}
 
 # Camunda's 0–100 priority (50 when none is set) in FHIR's four request priorities
 PRIORITIES = ((90, "stat"), (75, "asap"), (60, "urgent"), (0, "routine"))
@@ -51,6 +56,88 @@ def task_resource(task: dict[str, Any]) -> dict[str, Any]:
                                      for group in task["candidateGroups"]]
     if task.get("due"):
         resource["restriction"] = {"period": {"end": task["due"]}}
+    if task.get("updatedAt"):
+        resource["meta"]["lastUpdated"] = task["updatedAt"]
+        resource["lastModified"] = task["updatedAt"]
+    if task.get("form"):
+        resource["input"] = [_field_input(field) for field in task["form"].get("fields", [])]
+    if task.get("answers"):
+        resource["output"] = [_answer(name, value) for name, value in sorted(task["answers"].items())
+                              if value is not None]
+    return resource
+
+
+def _field_code(field_id: str, label: str | None = None) -> dict[str, Any]:
+    coding = {"system": FIELD_SYSTEM, "code": field_id, **({"display": label} if label else {})}
+    return {"coding": [coding], "text": label or field_id}
+
+
+def _field_input(field: dict[str, Any]) -> dict[str, Any]:
+    """A form field the task asks for: its id and label, and its type, options and whether it is
+    required, as text (``Task.input`` needs a value; the definition is what a client reads)."""
+    kind = field.get("type") or "string"
+    options = [o["id"] for o in field.get("options") or []]
+    text = kind + (f" ({' | '.join(options)})" if options else "") + (", required" if field.get("required") else "")
+    return {"type": _field_code(field["id"], field.get("label")), "valueString": text}
+
+
+def _answer(name: str, value: Any) -> dict[str, Any]:
+    key = ("valueBoolean" if isinstance(value, bool) else "valueInteger" if isinstance(value, int)
+           else "valueDecimal" if isinstance(value, float) else "valueString")
+    return {"type": _field_code(name), key: value}
+
+
+def answers_from_output(output: list[dict[str, Any]]) -> dict[str, Any]:
+    """``Task.output`` as the answers a form takes (field id → value); raises ValueError naming
+    the entry that has no field code or no value."""
+    answers: dict[str, Any] = {}
+    for n, entry in enumerate(output):
+        codes = [c.get("code") for c in (entry.get("type") or {}).get("coding", []) if c.get("code")]
+        values = [v for k, v in entry.items() if k.startswith("value")]
+        if not codes or len(values) != 1:
+            raise ValueError(f"Task.output[{n}]: give the field id as type.coding.code and exactly one value[x]")
+        answers[codes[0]] = values[0]
+    return answers
+
+
+def care_plan_resource(pathway: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A pathway: its definition, status, and activities = open tasks and pending timers."""
+    status = {"running": "active", "suspended": "on-hold", "completed": "completed", "cancelled": "revoked",
+              "failed": "on-hold"}.get(pathway["status"], "unknown")
+    activities = [{"reference": {"reference": f"Task/{t['id']}", "display": t["name"]}} for t in tasks]
+    activities += [{"detail": {"kind": "Task", "code": {"coding": [{"system": ELEMENT_SYSTEM,
+                                                                    "code": timer["elementId"]}]},
+                               "status": "scheduled", "description": f"timer {timer['elementId']}",
+                               "scheduledPeriod": {"end": timer["due"]}}}
+                   for timer in pathway.get("timers", [])]
+    resource: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "id": pathway["id"],
+        "meta": {"versionId": str(pathway["version"])},
+        "status": status,
+        "intent": "plan",
+        "title": pathway["definition"]["key"],
+        "instantiatesUri": [f"{BASE}/PlanDefinition/{pathway['definition']['key']}|{pathway['definition']['version']}"],
+        "activity": activities,
+    }
+    if pathway.get("patientId"):
+        resource["subject"] = {"reference": f"Patient/{pathway['patientId']}"}
+    else:
+        resource["subject"] = {"display": "no registered patient"}
+    return resource
+
+
+def provenance_resource(event: dict[str, Any], target: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Provenance",
+        "id": str(event["id"]),
+        "target": [{"reference": target}],
+        "recorded": event["at"],
+        "activity": {"coding": [{"system": ACTION_SYSTEM, "code": event["action"]}], "text": event["action"]},
+        "agent": [{"who": {"identifier": {"system": USER_SYSTEM, "value": event["actor"]}, "display": event["actor"]}}],
+    }
+    if event.get("reason"):
+        resource["reason"] = [{"text": event["reason"]}]
     return resource
 
 
@@ -106,7 +193,10 @@ def capability_statement(now: str, software_version: str) -> dict[str, Any]:
             "resource": [
                 {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "searchParam": [search("identifier", "token", f"{MRN_SYSTEM}|value or value alone")]},
-                {"type": "Task", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                {"type": "CarePlan", "interaction": [{"code": "read"}]},
+                {"type": "Provenance", "interaction": [{"code": "search-type"}],
+                 "searchParam": [search("target", "reference", "Task/id or CarePlan/id")]},
+                {"type": "Task", "interaction": [{"code": "read"}, {"code": "search-type"}, {"code": "update"}],
                  "searchParam": [
                      search("status", "token", "ready, in-progress, completed, cancelled (comma for any of)"),
                      search("patient", "reference", "Patient/id"),
@@ -115,6 +205,7 @@ def capability_statement(now: str, software_version: str) -> dict[str, Any]:
                      search("period", "date", "due date: le or ge prefix"),
                      search("_sort", "special", "period (due soonest first, the default) or -priority"),
                      search("_count", "number", "page size, 1 to 200 (default 50)"),
+                     search("_lastUpdated", "date", "changed since: gt or ge prefix (polling)"),
                  ]},
             ],
         }],

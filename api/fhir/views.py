@@ -26,7 +26,8 @@ from .resources import (
 )
 
 FORMATS = {"json", "application/json", "application/fhir+json"}
-TASK_PARAMS = {"status", "patient", "owner", "performer", "period", "_sort", "_count", "_cursor", "_format"}
+TASK_PARAMS = {"status", "patient", "owner", "performer", "period", "_sort", "_count", "_cursor", "_format",
+               "_lastUpdated"}
 PATIENT_PARAMS = {"identifier", "_format"}
 STATUSES = {"ready": ("ready", False), "in-progress": ("ready", True), "completed": ("completed", None),
             "cancelled": ("cancelled", None)}
@@ -128,6 +129,11 @@ def task_search() -> Response:
         criteria["candidate_group"] = group
     for value in request.args.getlist("period"):
         criteria.update(_period(value))
+    for value in request.args.getlist("_lastUpdated"):
+        bound = _period(value, "_lastUpdated")
+        if "due_after" not in bound:
+            raise FhirError(400, "_lastUpdated: gt or ge (changed since)", expression=["_lastUpdated"])
+        criteria["updated_after"] = bound["due_after"]
     sort = request.args.get("_sort", "period")
     if sort not in ("period", "-priority"):
         raise FhirError(400, "_sort: period (due soonest first) or -priority", expression=["_sort"])
@@ -149,15 +155,15 @@ def _count() -> int:
     return int(raw)
 
 
-def _period(value: str) -> dict[str, datetime]:
-    """``period=le…``/``lt…``/``ge…``/``gt…`` on the due date; a date covers its whole day (UTC)."""
-    prefix, raw = value[:2], value[2:]
+def _period(value: str, name: str = "period") -> dict[str, datetime]:
+    """``le…``/``lt…``/``ge…``/``gt…`` a date or date-time; a date covers its whole day (UTC)."""
+    prefix, raw = value[:2], value[2:].replace(" ", "+")  # an unencoded "+00:00" arrives as " 00:00"
     if prefix not in ("le", "lt", "ge", "gt"):
-        raise FhirError(400, "period: give a prefix le, lt, ge or gt and a date or date-time", expression=["period"])
+        raise FhirError(400, f"{name}: give a prefix le, lt, ge or gt and a date or date-time", expression=[name])
     try:
         instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise FhirError(400, f"period: '{raw}' is not a date or date-time", expression=["period"]) from exc
+        raise FhirError(400, f"{name}: '{raw}' is not a date or date-time", expression=[name]) from exc
     whole_day = len(raw) == 10
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..forms import FormValidationError, validate_submission
+from ..forms import FormValidationError, json_ready, validate_submission
 from ..runtime import PathwayRuntime, TaskNotReady
 from ..store import Instance, Patient, Task, TaskStatus, add_audit, get_task, query_tasks
 from .context import ServiceContext
@@ -37,6 +37,8 @@ def task_view(task: Task, now: datetime, *, form: dict[str, Any] | None = None) 
         "completedBy": task.completed_by,
         "lane": task.lane,
         "etag": str(task.version),
+        "updatedAt": task.updated_at.isoformat() if task.updated_at else None,
+        "answers": task.answers,
     }
     if form is not None:
         view["form"] = form
@@ -75,7 +77,7 @@ class TaskService:
               assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
               due_before: datetime | None = None, due_after: datetime | None = None, overdue: bool | None = None,
               limit: int = 50, cursor: str | None = None, order: str = "due",
-              claimed: bool | None = None) -> dict[str, Any]:
+              claimed: bool | None = None, updated_after: datetime | None = None) -> dict[str, Any]:
         """A page of tasks, due soonest first (``order="priority"``: highest priority first);
         ``claimed``: only tasks someone holds (True) or nobody holds (False)."""
         now = self.ctx.now()
@@ -84,7 +86,8 @@ class TaskService:
                 page = query_tasks(session, status=status, candidate_group=candidate_group, assignee=assignee,
                                    patient_id=patient_id, instance_id=pathway_id, due_before=due_before,
                                    due_after=due_after, overdue_at=now if overdue else None, limit=limit,
-                                   after_cursor=cursor, order=order, claimed=claimed)
+                                   after_cursor=cursor, order=order, claimed=claimed,
+                                   updated_after=updated_after)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
             labels = patient_labels(session, [t.patient_id for t in page.items])
@@ -151,6 +154,7 @@ class TaskService:
                                 "administrator may release it")
             before = task.assignee
             task.assignee = assignee
+            task.updated_at = self.ctx.now()
             add_audit(session, at=self.ctx.now(), actor=actor, action=action, instance_id=task.instance_id,
                       task_id=task.id, patient_id=task.patient_id, before={"assignee": before},
                       after={"assignee": assignee})
@@ -171,6 +175,7 @@ class TaskService:
                 values = validate_submission(self.ctx.task_form(session, task, instance.definition_id), variables)
             except FormValidationError as exc:
                 raise InvalidInput("the submitted form is not valid", exc.errors) from exc
+            task.answers = json_ready(values)  # written with the completion, in the same UPDATE
             after = change_and_save(
                 self.ctx, session, instance, runtime, lambda r: r.complete_task(task_id, values),
                 actor=actor, action="task.complete", conflicts=(TaskNotReady,), task_id=task_id,

@@ -190,6 +190,10 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(255))
+    # when the row last changed (created, claimed, released, completed, cancelled): FHIR polling
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # what the completing user answered, typed as the form typed it (FHIR Task.output)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(json_type(nullable=True))
     version: Mapped[int] = mapped_column(Integer)
 
     # selectin: a page of tasks loads all its groups in one extra query, not one per task.
@@ -199,7 +203,8 @@ class Task(Base):
     instance: Mapped[Instance] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_tasks_worklist", "status", "due_order", "created_at", "id"),)
+    __table_args__ = (Index("ix_tasks_worklist", "status", "due_order", "created_at", "id"),
+                      Index("ix_tasks_updated_at", "updated_at", "id"))
 
     @validates("due_at")
     def _keep_due_order(self, _key: str, value: datetime | None) -> datetime | None:

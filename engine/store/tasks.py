@@ -93,6 +93,7 @@ def replace_ready_tasks(
                 patient_id=instance_patient[0] if instance_patient else None,
                 candidate_users=[],
                 assignee=data.get("initial_assignee"),
+                updated_at=now,
             )
             _apply(row, data)
             session.add(row)
@@ -101,11 +102,13 @@ def replace_ready_tasks(
         elif _apply(row, data) or row.status != TaskStatus.READY:
             if row.status != TaskStatus.READY:
                 row.status, row.completed_at, row.completed_by = TaskStatus.READY, None, None
+            row.updated_at = now
             changes.updated.append(task_id)
 
     for task_id, row in existing.items():
         if task_id in wanted or row.status != TaskStatus.READY:
             continue
+        row.updated_at = now
         if task_id in completed_ids:
             row.status, row.completed_at, row.completed_by = TaskStatus.COMPLETED, now, completed_by
             changes.completed.append(task_id)
@@ -177,6 +180,7 @@ def query_tasks(
     after_cursor: str | None = None,
     order: str = "due",
     claimed: bool | None = None,
+    updated_after: datetime | None = None,
 ) -> TaskPage:
     """One page of tasks, due soonest first, tasks without a due date last.
 
@@ -214,6 +218,8 @@ def query_tasks(
                 exists().where(TaskCandidateGroup.task_id == Task.id, TaskCandidateGroup.group_name.in_(groups)))
     if assignee is not None:
         stmt = stmt.where(Task.assignee == assignee)
+    if updated_after is not None:  # changed since a poller's last look
+        stmt = stmt.where(Task.updated_at > updated_after)
     if claimed is not None:  # someone holds it (FHIR's in-progress) or nobody does yet
         stmt = stmt.where(Task.assignee.is_not(None) if claimed else Task.assignee.is_(None))
     if patient_id is not None:
