@@ -223,3 +223,54 @@ def test_polling_by_last_updated_returns_only_what_changed(client: FlaskClient, 
     since = fhir_get(client, f"/fhir/Task?_lastUpdated=gt{polled_at}", token)["entry"]
     assert [e["resource"]["id"] for e in since] == [changed]
     assert since[0]["resource"]["meta"]["lastUpdated"] > polled_at
+
+
+def test_patient_search_by_name_and_birthdate_pages(client: FlaskClient, tokens: dict[str, str],
+                                                    tasks_ready: list[tuple[str, str]]) -> None:
+    token = tokens["api_client"]
+    by_name = fhir_get(client, "/fhir/Patient?name=patient 1", token)  # Patient 1, 10, 11
+    assert sorted(e["resource"]["identifier"][0]["value"] for e in by_name["entry"]) == [
+        "MRN-F001", "MRN-F010", "MRN-F011"]
+    seen, url = [], "/fhir/Patient?birthdate=1950-02-03&_count=5"
+    while url:
+        page = fhir_get(client, url, token)
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
+    assert len(seen) == len(set(seen)) == 12
+    assert fhir_get(client, "/fhir/Patient?birthdate=1951-01-01", token)["entry"] == []
+    fhir_get(client, "/fhir/Patient?birthdate=soon", token, 400)
+    fhir_get(client, "/fhir/Patient", token, 400)
+
+
+def test_a_thousand_due_tasks_page_without_duplicates_or_gaps_while_tasks_complete(
+        app: Flask, client: FlaskClient, tokens: dict[str, str]) -> None:
+    svc = app.extensions["pathway"]["service"]
+    assert client.post("/api/definitions", data=bundle_files(), headers=bearer(tokens["admin"])).status_code == 201
+    rows = [{"external_id": f"MRN-T{n:04d}", "variables": {"painScore": 4, "neuroDeficit": False,
+                                                          "fractureDate": f"2026-01-{1 + n % 28:02d}"}}
+            for n in range(1000)]
+    for start in range(0, 1000, 250):
+        assert all(isinstance(r, tuple) for r in svc.enrol_new_patients(rows[start:start + 250], "engine_acceptance",
+                                                                         actor="test"))
+    token, coordinator = tokens["api_client"], tokens["coordinator"]
+    seen: list[str] = []
+    completed: set[str] = set()
+    url = "/fhir/Task?status=ready&performer=coordinator&_sort=period&_count=100"
+    while url:
+        page = fhir_get(client, url, token)
+        ids = [e["resource"]["id"] for e in page["entry"]]
+        seen += ids
+        # complete one task already listed and one not yet reached, between pages
+        ahead = svc.tasks(candidate_group="coordinator", limit=1, cursor=None)["items"]
+        for victim in ids[-1:] + [t["id"] for t in ahead if t["id"] not in seen][:1]:
+            if victim not in completed:
+                r = client.post(f"/api/tasks/{victim}/complete", json={"variables": {"painScore": 2}},
+                                headers=bearer(coordinator))
+                assert r.status_code == 200, r.json
+                completed.add(victim)
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
+    assert len(seen) == len(set(seen))  # no duplicates
+    ready_throughout = 1000 - len(completed)
+    assert len(set(seen) - completed) == ready_throughout  # no gaps

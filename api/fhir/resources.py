@@ -192,7 +192,10 @@ def capability_statement(now: str, software_version: str) -> dict[str, Any]:
             "security": {"description": "Bearer token (the same tokens and roles as the JSON API)"},
             "resource": [
                 {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}],
-                 "searchParam": [search("identifier", "token", f"{MRN_SYSTEM}|value or value alone")]},
+                 "searchParam": [search("identifier", "token", f"{MRN_SYSTEM}|value or value alone"),
+                                 search("name", "string", "any part of the name"),
+                                 search("birthdate", "date", "the date of birth (YYYY-MM-DD)"),
+                                 search("_count", "number", "page size, 1 to 200 (default 50)")]},
                 {"type": "CarePlan", "interaction": [{"code": "read"}]},
                 {"type": "Provenance", "interaction": [{"code": "search-type"}],
                  "searchParam": [search("target", "reference", "Task/id or CarePlan/id")]},

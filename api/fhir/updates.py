@@ -49,11 +49,19 @@ def task_update(task_id: str) -> Response:
 @bp.patch("/Task/<task_id>")
 @roles(WORKERS)
 def task_patch(task_id: str) -> Response:
-    """A JSON Patch of ``/status`` and ``/output`` (add or replace), applied as a PUT would be."""
+    """A JSON Patch of ``/status`` and ``/output`` (add or replace), or a merge patch of those two
+    elements, applied as a PUT would be."""
     _check({"_format"})
     operations = _body()
+    if isinstance(operations, dict):  # a merge patch: the elements to change (as fhirpy sends them)
+        unknown = set(operations) - {"resourceType", "id", "status", "output", "meta"}
+        if unknown:
+            raise FhirError(422, f"only status and output can be patched, not {', '.join(sorted(unknown))}",
+                            code="not-supported", expression=[f"Task.{sorted(unknown)[0]}"])
+        return _apply(task_id, operations.get("status"), operations.get("output") or [])
     if not isinstance(operations, list):
-        raise FhirError(400, "send a JSON Patch: a list of operations", code="structure")
+        raise FhirError(400, "send a JSON Patch (a list of operations) or the elements to change",
+                        code="structure")
     status, output = None, []
     for n, op in enumerate(operations):
         if not isinstance(op, dict) or op.get("op") not in ("add", "replace") or op.get("path") not in PATCHABLE:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as metadata_version
 from typing import Any
@@ -28,7 +28,7 @@ from .resources import (
 FORMATS = {"json", "application/json", "application/fhir+json"}
 TASK_PARAMS = {"status", "patient", "owner", "performer", "period", "_sort", "_count", "_cursor", "_format",
                "_lastUpdated"}
-PATIENT_PARAMS = {"identifier", "_format"}
+PATIENT_PARAMS = {"identifier", "name", "birthdate", "_count", "_cursor", "_format"}
 STATUSES = {"ready": ("ready", False), "in-progress": ("ready", True), "completed": ("completed", None),
             "cancelled": ("cancelled", None)}
 MAX_COUNT = 200
@@ -86,15 +86,35 @@ def patient_read(patient_id: str) -> Response:
 @bp.get("/Patient")
 @roles(READERS)
 def patient_search() -> Response:
+    """By ``identifier`` (system|value or value), ``name`` (any part) and ``birthdate``, a page at
+    a time in identifier order."""
     _check(PATIENT_PARAMS)
+    svc = service()
     value = _token("identifier", MRN_SYSTEM)
-    if value is None:
-        raise FhirError(400, "search Patient by identifier", code="required", expression=["identifier"])
-    try:
-        found = [patient_resource(service().patient(external_id=value))]
-    except NotFound:
-        found = []
-    return fhir_response(search_bundle(found, request.url, None))
+    name, born = request.args.get("name"), request.args.get("birthdate")
+    if value is None and not name and born is None:
+        raise FhirError(400, "search Patient by identifier, name or birthdate", code="required",
+                        expression=["identifier"])
+    birth_date = None
+    if born is not None:
+        try:
+            birth_date = date.fromisoformat(born.removeprefix("eq"))
+        except ValueError as exc:
+            raise FhirError(400, f"birthdate: '{born}' is not a date (YYYY-MM-DD)", expression=["birthdate"]) from exc
+    if value is not None:
+        try:
+            found = [svc.patient(external_id=value)]
+        except NotFound:
+            found = []
+        found = [p for p in found if (not name or name.lower() in (p.get("displayName") or "").lower())
+                 and (birth_date is None or p.get("birthDate") == birth_date.isoformat())]
+        return fhir_response(search_bundle([patient_resource(p) for p in found], request.url, None))
+    page = svc.patients(name=name, birth_date=birth_date, limit=_count(), after=request.args.get("_cursor"))
+    next_url = None
+    if page["next"]:
+        args = {k: v for k, v in request.args.items(multi=True) if k != "_cursor"}
+        next_url = f"{request.base_url}?{urlencode([*args.items(), ('_cursor', page['next'])])}"
+    return fhir_response(search_bundle([patient_resource(p) for p in page["items"]], request.url, next_url))
 
 
 @bp.get("/Task/<task_id>")

@@ -3,6 +3,7 @@ pathways' diagrams call each element (for timelines in clinical language)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -20,6 +21,13 @@ def patient_summary(row: Patient) -> dict[str, Any]:
             "createdAt": row.created_at.isoformat()}
 
 
+def _like(text: str, what: str) -> str:
+    """``text`` for a LIKE pattern, its wildcards escaped (``\\`` is the escape character)."""
+    if len(text) > 255:
+        raise InvalidInput(f"{what} is longer than 255 characters")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class PatientService:
     ctx: ServiceContext
 
@@ -33,15 +41,19 @@ class PatientService:
                                        .order_by(Instance.created_at)).all()
             return {**patient_summary(row), "pathways": [{"id": pid, "status": status} for pid, status in pathways]}
 
-    def patients(self, *, search: str | None = None, limit: int = 50, after: str | None = None) -> dict[str, Any]:
+    def patients(self, *, search: str | None = None, limit: int = 50, after: str | None = None,
+                 name: str | None = None, birth_date: date | None = None) -> dict[str, Any]:
         """Patients by hospital identifier, a page at a time (``after``: the last identifier of
-        the page before); ``search`` matches the start of the identifier or any part of the name."""
+        the page before); ``search`` matches the start of the identifier or any part of the name,
+        ``name`` any part of the name only, ``birth_date`` the date of birth."""
         limit = max(1, min(int(limit), MAX_PATIENTS))
         stmt = select(Patient).order_by(Patient.external_id).limit(limit + 1)
+        if birth_date is not None:
+            stmt = stmt.where(Patient.birth_date == birth_date)
+        if name:
+            stmt = stmt.where(Patient.display_name.ilike(f"%{_like(name, 'name')}%", escape="\\"))
         if search:
-            if len(search) > 255:
-                raise InvalidInput("search is longer than 255 characters")
-            pattern = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = _like(search, "search")
             stmt = stmt.where(or_(Patient.external_id.like(f"{pattern}%", escape="\\"),
                                   Patient.display_name.ilike(f"%{pattern}%", escape="\\")))
         if after:
