@@ -58,7 +58,7 @@ def test_metadata_says_exactly_what_is_supported(client: FlaskClient) -> None:
     resources = {res["type"]: res for res in statement["rest"][0]["resource"]}
     assert set(resources) == {"Patient", "Task", "CarePlan", "Provenance"}
     assert {p["name"] for p in resources["Task"]["searchParam"]} == {
-        "status", "patient", "owner", "performer", "period", "_sort", "_count", "_lastUpdated"}
+        "status", "patient", "owner", "performer", "period", "_sort", "_count", "_lastUpdated", "_summary"}
     assert [i["code"] for i in resources["Task"]["interaction"]] == ["read", "search-type", "update"]
     assert [i["code"] for i in resources["CarePlan"]["interaction"]] == ["read"]
 
@@ -93,6 +93,9 @@ def test_task_search_filters_and_maps_each_field(client: FlaskClient, tokens: di
     assert {c["coding"][0]["code"] for c in task["performerType"]} == set(mine["candidateGroups"])
     assert task["restriction"]["period"]["end"] == mine["due"] and task["code"]["text"] == mine["name"]
 
+    counted = fhir_get(client, "/fhir/Task?status=ready&_summary=count", token)
+    assert (counted["total"], counted.get("entry")) == (11, None)
+    assert fhir_get(client, f"/fhir/Task?performer={mine['candidateGroups'][0]}&_summary=count", token)["total"] == 12
     ready = fhir_get(client, "/fhir/Task?status=ready&_count=50", token)
     assert len(ready["entry"]) == 11 and all(e["resource"]["status"] == "ready" for e in ready["entry"])
     claimed = fhir_get(client, "/fhir/Task?status=in-progress", token)

@@ -209,6 +209,7 @@ def capability_statement(now: str, software_version: str) -> dict[str, Any]:
                      search("_sort", "special", "period (due soonest first, the default) or -priority"),
                      search("_count", "number", "page size, 1 to 200 (default 50)"),
                      search("_lastUpdated", "date", "changed since: gt or ge prefix (polling)"),
+                     search("_summary", "special", "count: the number of matching tasks only"),
                  ]},
             ],
         }],

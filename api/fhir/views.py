@@ -27,7 +27,7 @@ from .resources import (
 
 FORMATS = {"json", "application/json", "application/fhir+json"}
 TASK_PARAMS = {"status", "patient", "owner", "performer", "period", "_sort", "_count", "_cursor", "_format",
-               "_lastUpdated"}
+               "_lastUpdated", "_summary"}
 PATIENT_PARAMS = {"identifier", "name", "birthdate", "_count", "_cursor", "_format"}
 STATUSES = {"ready": ("ready", False), "in-progress": ("ready", True), "completed": ("completed", None),
             "cancelled": ("cancelled", None)}
@@ -160,6 +160,13 @@ def task_search() -> Response:
     criteria["order"] = "due" if sort == "period" else "priority"
     criteria["limit"] = _count()
     criteria["cursor"] = request.args.get("_cursor")
+    summary = request.args.get("_summary")
+    if summary is not None:
+        if summary != "count":
+            raise FhirError(400, "_summary: only count is supported", code="not-supported", expression=["_summary"])
+        total = service().tasks(**criteria, count_only=True)["total"]
+        return fhir_response({"resourceType": "Bundle", "type": "searchset", "total": total,
+                              "link": [{"relation": "self", "url": request.url}]})
     page = service().tasks(**criteria)
     next_url = None
     if page["nextCursor"]:

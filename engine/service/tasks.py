@@ -77,7 +77,8 @@ class TaskService:
               assignee: str | None = None, patient_id: str | None = None, pathway_id: str | None = None,
               due_before: datetime | None = None, due_after: datetime | None = None, overdue: bool | None = None,
               limit: int = 50, cursor: str | None = None, order: str = "due",
-              claimed: bool | None = None, updated_after: datetime | None = None) -> dict[str, Any]:
+              claimed: bool | None = None, updated_after: datetime | None = None,
+              count_only: bool = False) -> dict[str, Any]:
         """A page of tasks, due soonest first (``order="priority"``: highest priority first);
         ``claimed``: only tasks someone holds (True) or nobody holds (False)."""
         now = self.ctx.now()
@@ -87,9 +88,11 @@ class TaskService:
                                    patient_id=patient_id, instance_id=pathway_id, due_before=due_before,
                                    due_after=due_after, overdue_at=now if overdue else None, limit=limit,
                                    after_cursor=cursor, order=order, claimed=claimed,
-                                   updated_after=updated_after)
+                                   updated_after=updated_after, count=count_only)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
+            if count_only:  # how many match (FHIR _summary=count), no page
+                return {"total": page}
             labels = patient_labels(session, [t.patient_id for t in page.items])
             items = [{**task_view(t, now), "patient": labels.get(t.patient_id)} for t in page.items]
             return {"items": items, "nextCursor": page.next_cursor}

@@ -181,7 +181,8 @@ def query_tasks(
     order: str = "due",
     claimed: bool | None = None,
     updated_after: datetime | None = None,
-) -> TaskPage:
+    count: bool = False,
+) -> TaskPage | int:
     """One page of tasks, due soonest first, tasks without a due date last.
 
     Ties are broken by ``created_at`` then ``id``, so the order is total and the keyset
@@ -190,7 +191,7 @@ def query_tasks(
     ``overdue_at=now`` keeps tasks whose due time has passed. ``status=None`` means any.
     ``order="priority"``: highest priority first (a task without one counts as Camunda's
     default, :data:`DEFAULT_PRIORITY`), then in due order. Raises ValueError for a malformed
-    cursor or one from the other order.
+    cursor or one from the other order. ``count=True``: the number of matching tasks instead.
     """
     limit = max(1, min(int(limit), MAX_PAGE))
     if order not in ("due", "priority"):
@@ -232,6 +233,8 @@ def query_tasks(
         stmt = stmt.where(keys.due_order > due_after, keys.due_order < UNDATED)  # undated: never "after"
     if overdue_at is not None:
         stmt = stmt.where(keys.due_order < overdue_at)
+    if count:
+        return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     priority = func.coalesce(Task.priority, DEFAULT_PRIORITY)
     if found is not None:
         after = _after(found[1:], keys)
