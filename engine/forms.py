@@ -7,7 +7,7 @@ state changes, and report every problem per field so the API can answer 422 with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -201,12 +201,25 @@ def with_defaults(form: dict[str, Any] | None, defaults: dict[str, Any]) -> dict
     return {**form, "fields": fields}
 
 
-def json_ready(defaults: dict[str, Any]) -> dict[str, Any]:
-    """Evaluated defaults as a JSON column keeps them (exact decimals as JSON numbers)."""
-    return {name: _json_number(value) for name, value in defaults.items()}
+def json_ready(values: dict[str, Any]) -> dict[str, Any]:
+    """Typed values (evaluated defaults, answers) as a JSON column keeps them: exact decimals as
+    JSON numbers, dates and times as ISO text."""
+    return {name: _json_value(value) for name, value in values.items()}
 
 
 def _json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _json_number(value)
+    if isinstance(value, date | time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
     return value

@@ -277,3 +277,12 @@ def test_a_thousand_due_tasks_page_without_duplicates_or_gaps_while_tasks_comple
     assert len(seen) == len(set(seen))  # no duplicates
     ready_throughout = 1000 - len(completed)
     assert len(set(seen) - completed) == ready_throughout  # no gaps
+
+
+def test_every_fhir_route_but_metadata_needs_a_token_with_a_role(app: Flask) -> None:
+    guarded = {rule.endpoint: getattr(app.view_functions[rule.endpoint], "allowed_roles", None)
+               for rule in app.url_map.iter_rules() if rule.rule.startswith("/fhir/")}
+    assert {e for e, roles in guarded.items() if roles is None} == {"fhir.metadata", "fhir.unsupported"}
+    assert guarded["fhir.task_update"] == guarded["fhir.task_patch"] == frozenset(
+        {"coordinator", "clinical_lead", "admin"})
+    assert len({e for e, roles in guarded.items() if roles}) == 8  # patient 2, task 4, care plan, provenance
