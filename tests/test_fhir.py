@@ -211,6 +211,8 @@ def test_care_plan_lists_open_tasks_and_pending_timers(client: FlaskClient, toke
     tasks = [a["reference"]["reference"] for a in plan["activity"] if "reference" in a]
     timers = [a["detail"]["scheduledPeriod"]["end"] for a in plan["activity"] if "detail" in a]
     assert len(tasks) == 1 and tasks[0].startswith("Task/") and timers
+    [task_activity] = [a for a in plan["activity"] if "reference" in a]
+    assert task_activity["progress"][0]["text"].startswith("due 2026-")
     fhir_get(client, "/fhir/CarePlan/no-such-pathway", tokens["api_client"], 404)
 
 

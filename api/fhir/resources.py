@@ -104,7 +104,10 @@ def care_plan_resource(pathway: dict[str, Any], tasks: list[dict[str, Any]]) -> 
     """A pathway: its definition, status, and activities = open tasks and pending timers."""
     status = {"running": "active", "suspended": "on-hold", "completed": "completed", "cancelled": "revoked",
               "failed": "on-hold"}.get(pathway["status"], "unknown")
-    activities = [{"reference": {"reference": f"Task/{t['id']}", "display": t["name"]}} for t in tasks]
+    # a task activity is a reference (cpl-3: a reference or a detail, not both); its due date rides
+    # along as progress text, the Task itself has it as restriction.period.end
+    activities = [{"reference": {"reference": f"Task/{t['id']}", "display": t["name"]},
+                   **({"progress": [{"text": f"due {t['due']}"}]} if t.get("due") else {})} for t in tasks]
     activities += [{"detail": {"kind": "Task", "code": {"coding": [{"system": ELEMENT_SYSTEM,
                                                                     "code": timer["elementId"]}]},
                                "status": "scheduled", "description": f"timer {timer['elementId']}",
