@@ -4,6 +4,7 @@ search bundle validated with fhir.resources (R4B models, which read R4 JSON)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -32,6 +33,15 @@ def fhir_get(client: FlaskClient, url: str, token: str, status: int = 200) -> di
     r = client.get(url, headers=bearer(token))
     assert (r.status_code, r.content_type) == (status, FHIR_JSON), r.data[:500]
     return valid(r.json)
+
+
+def pages(client: FlaskClient, url: str, token: str) -> Iterator[dict[str, Any]]:
+    """Each page of a search, following its next links (the caller may change things between)."""
+    while url:
+        page = fhir_get(client, url, token)
+        yield page
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
 
 
 def _enrol(client: FlaskClient, token: str, mrn: str, name: str | None = None) -> tuple[str, str]:
@@ -119,10 +129,8 @@ def test_paging_while_tasks_are_completed_between_pages(client: FlaskClient, tok
     all_ids = [e["resource"]["id"] for e in fhir_get(client, "/fhir/Task?status=ready&_count=200", token)["entry"]]
     assert len(all_ids) == 12
     seen: list[str] = []
-    url = "/fhir/Task?status=ready&_count=5"
     done: set[str] = set()
-    while url:
-        page = fhir_get(client, url, token)
+    for page in pages(client, "/fhir/Task?status=ready&_count=5", token):
         seen += [e["resource"]["id"] for e in page["entry"]]
         # between pages a coordinator completes a task not yet listed, and one already listed
         for victim in [i for i in all_ids if i not in seen][:1] + seen[-1:]:
@@ -131,8 +139,6 @@ def test_paging_while_tasks_are_completed_between_pages(client: FlaskClient, tok
                                 headers=bearer(coordinator))
                 assert r.status_code == 200, r.json
                 done.add(victim)
-        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
     assert len(seen) == len(set(seen))  # no duplicates
     still_ready = [i for i in all_ids if i not in done]
     assert set(still_ready) <= set(seen)  # no gaps: every task ready throughout was listed
@@ -236,12 +242,8 @@ def test_patient_search_by_name_and_birthdate_pages(client: FlaskClient, tokens:
     by_name = fhir_get(client, "/fhir/Patient?name=patient 1", token)  # Patient 1, 10, 11
     assert sorted(e["resource"]["identifier"][0]["value"] for e in by_name["entry"]) == [
         "MRN-F001", "MRN-F010", "MRN-F011"]
-    seen, url = [], "/fhir/Patient?birthdate=1950-02-03&_count=5"
-    while url:
-        page = fhir_get(client, url, token)
-        seen += [e["resource"]["id"] for e in page["entry"]]
-        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
+    seen = [e["resource"]["id"] for page in pages(client, "/fhir/Patient?birthdate=1950-02-03&_count=5", token)
+            for e in page["entry"]]
     assert len(seen) == len(set(seen)) == 12
     assert fhir_get(client, "/fhir/Patient?birthdate=1951-01-01", token)["entry"] == []
     fhir_get(client, "/fhir/Patient?birthdate=soon", token, 400)
@@ -261,9 +263,7 @@ def test_a_thousand_due_tasks_page_without_duplicates_or_gaps_while_tasks_comple
     token, coordinator = tokens["api_client"], tokens["coordinator"]
     seen: list[str] = []
     completed: set[str] = set()
-    url = "/fhir/Task?status=ready&performer=coordinator&_sort=period&_count=100"
-    while url:
-        page = fhir_get(client, url, token)
+    for page in pages(client, "/fhir/Task?status=ready&performer=coordinator&_sort=period&_count=100", token):
         ids = [e["resource"]["id"] for e in page["entry"]]
         seen += ids
         # complete one task already listed and one not yet reached, between pages
@@ -274,8 +274,6 @@ def test_a_thousand_due_tasks_page_without_duplicates_or_gaps_while_tasks_comple
                                 headers=bearer(coordinator))
                 assert r.status_code == 200, r.json
                 completed.add(victim)
-        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
     assert len(seen) == len(set(seen))  # no duplicates
     ready_throughout = 1000 - len(completed)
     assert len(set(seen) - completed) == ready_throughout  # no gaps
