@@ -14,6 +14,8 @@ from engine.cli import main
 from engine.store import AuditEvent, Instance, Patient
 from engine.wiring import open_service
 
+pytest_plugins = ["api.testing"]
+
 BUNDLE = Path(__file__).parent / "fixtures" / "bundle"
 
 
@@ -102,3 +104,21 @@ def test_the_api_enrols_a_csv_body_and_names_each_refused_row(tmp_path: Path) ->
                            headers=bearer(tokens["api_client"])).status_code == 403
     finally:
         close_app(app)
+
+
+def test_a_duplicate_in_the_middle_of_a_batch_is_refused_alone_on_both_databases(app, tokens) -> None:  # noqa: ANN001
+    """The database's unique identifier refuses the duplicate inside its row's savepoint (no lookup
+    first); the rows before and after it are enrolled."""
+    from api.testkit import bearer, bundle_files
+    from engine.service import Conflict
+
+    client = app.test_client()
+    assert client.post("/api/definitions", data=bundle_files(), headers=bearer(tokens["admin"])).status_code == 201
+    svc = app.extensions["pathway"]["service"]
+    start = {"painScore": 4, "neuroDeficit": False, "fractureDate": "2026-01-01"}
+    results = svc.enrol_new_patients([{"external_id": mrn, "variables": dict(start)} for mrn in ("A", "B", "A", "C")],
+                                     "engine_acceptance", actor="test")
+    assert [type(r) for r in results] == [tuple, tuple, Conflict, tuple]
+    assert "already exists" in str(results[2])
+    assert sorted(p["externalId"] for p in svc.patients()["items"]) == ["A", "B", "C"]
+    assert len(svc.tasks(limit=50)["items"]) == 3

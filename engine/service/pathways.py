@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..forms import FieldError, FormValidationError, check_plain_data, validate_submission
 from ..runtime import (
@@ -95,11 +96,12 @@ class PathwayService:
 
     def _enrol_in(self, session, row: dict[str, Any], definition_key: str, version: int | None,
                   actor: str, definition: Definition | None = None) -> tuple[str, str]:
-        if find_patient(session, row["external_id"]) is not None:
-            raise Conflict(f"a patient with externalId '{row['external_id']}' already exists")
-        patient = add_patient(session, external_id=row["external_id"], now=self.ctx.now(),
-                              display_name=row.get("display_name"), birth_date=row.get("birth_date"),
-                              sex=row.get("sex"))
+        try:  # the unique identifier refuses a duplicate: no lookup first (callers hold a savepoint)
+            patient = add_patient(session, external_id=row["external_id"], now=self.ctx.now(),
+                                  display_name=row.get("display_name"), birth_date=row.get("birth_date"),
+                                  sex=row.get("sex"))
+        except IntegrityError as exc:
+            raise Conflict(f"a patient with externalId '{row['external_id']}' already exists") from exc
         add_audit(session, at=self.ctx.now(), actor=actor, action="patient.create", patient_id=patient.id)
         pathway = self._start_in(session, definition_key, version, actor=actor, patient_id=patient.id,
                                  variables=row.get("variables"), business_key=row.get("business_key"),
@@ -124,12 +126,14 @@ class PathwayService:
             runtime = PathwayRuntime.start(bundle, self.ctx.clock, variables)
         except (PathwayStateError, ExecutionError) as exc:
             raise InvalidInput(f"the pathway cannot start with these data: {exc}") from exc
-        instance = add_instance(session, definition=definition, state={}, instance_id=str(uuid.uuid4()),
+        # inserted with its state: one INSERT, not an INSERT and an UPDATE of the whole state
+        instance = add_instance(session, definition=definition, state=runtime.dump(), instance_id=str(uuid.uuid4()),
                                 serializer_version=runtime.serializer_version, now=self.ctx.now(),
-                                patient_id=patient_id, business_key=business_key)
+                                patient_id=patient_id, business_key=business_key, status=runtime.status,
+                                next_due_at=runtime.next_due_at() if runtime.status == "running" else None)
         save(self.ctx, session, instance, runtime, actor=actor, action="pathway.enroll", before=None,
              details={"definition": {"key": definition.key, "version": definition.version},
-                      "variables": sorted((variables or {}).keys())})
+                      "variables": sorted((variables or {}).keys())}, write_state=False, fresh=True)
         return instance.id
 
     def pathway(self, instance_id: str) -> dict[str, Any]:

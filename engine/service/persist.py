@@ -76,10 +76,12 @@ def save(
     task_id: str | None = None,
     reason: str | None = None,
     write_state: bool = True,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     """Record one step: the instance's status and next due time, the task projection and the
     audit event, and (unless ``write_state`` is False: a caller saving several steps in one
-    transaction writes it once, after the last) the workflow state."""
+    transaction writes it once, after the last) the workflow state. ``fresh``: the instance was
+    created in this transaction, so it has no task rows yet to look up."""
     now = ctx.now()
     after = snapshot(runtime)
     if write_state:
@@ -89,7 +91,7 @@ def save(
     instance.next_due_at = runtime.next_due_at() if runtime.status == "running" else None
     instance.updated_at = now
     changes = replace_ready_tasks(session, instance.id, project_tasks(runtime), now,
-                                  completed_ids=completed_ids, completed_by=actor)
+                                  completed_ids=completed_ids, completed_by=actor, fresh=fresh)
     task_changes = {k: v for k, v in vars(changes).items() if v}
     decided = _take_decisions(runtime)
     add_audit(session, at=now, actor=actor, action=action, instance_id=instance.id, task_id=task_id,

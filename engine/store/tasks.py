@@ -54,6 +54,7 @@ def replace_ready_tasks(
     *,
     completed_ids: Collection[str] = (),
     completed_by: str | None = None,
+    fresh: bool = False,
 ) -> TaskChanges:
     """Make the projection's ready tasks for ``instance_id`` equal ``tasks``.
 
@@ -64,11 +65,12 @@ def replace_ready_tasks(
     defaults to ``now``, ``patient_id`` to the instance's); known ids get the keys present
     updated (a task that was closed and is ready again is re-opened). Ready tasks missing
     from ``tasks`` become ``completed`` (by ``completed_by`` at ``now``) when their id is
-    in ``completed_ids``, else ``cancelled``. Flushes; the caller commits.
+    in ``completed_ids``, else ``cancelled``. ``fresh``: the instance is new in this transaction
+    and has no rows to read. Flushes; the caller commits.
     """
     wanted = {str(t["id"]): t for t in tasks}
     completed_ids = set(completed_ids)
-    rows = session.scalars(
+    rows = [] if fresh else session.scalars(
         select(Task).where(
             Task.instance_id == instance_id,
             or_(Task.status == TaskStatus.READY, Task.id.in_(set(wanted) | completed_ids)),
