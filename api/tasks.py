@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from .auth import AUTHORS, READERS, WORKERS, actor, actor_groups
 from .openapi import endpoint
+from .preconditions import if_match
 from .schemas import CompleteIn, CompleteOut, TaskDetail, TaskOut, TaskPage, TaskQuery
 from .state import service
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
-
-
-def _if_match() -> str | None:
-    """The If-Match version, or None when absent or ``*`` (any version)."""
-    value = request.headers.get("If-Match")
-    if value is None:
-        return None
-    value = value.strip()
-    if value == "*" or not value:
-        return None
-    if value.startswith("W/"):
-        value = value[2:]
-    return value.strip('"')
 
 
 def _etag(task: dict[str, Any]) -> dict[str, str]:
@@ -56,7 +44,7 @@ def task(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @endpoint(roles=WORKERS, tags=("tasks",), ok={"HTTP_200": TaskOut}, errors=(404, 409, 412))
 def claim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Make the caller the task's assignee (409 if someone else has it)."""
-    claimed = service().claim(task_id, actor=actor(), if_match=_if_match(), actor_groups=actor_groups())
+    claimed = service().claim(task_id, actor=actor(), if_match=if_match(), actor_groups=actor_groups())
     return claimed, 200, _etag(claimed)
 
 
@@ -65,7 +53,7 @@ def claim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 def unclaim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Give the task back to its candidate groups: the assignee's own claim, or anyone's for a
     clinical lead or an administrator (403 otherwise)."""
-    released = service().unclaim(task_id, actor=actor(), if_match=_if_match(),
+    released = service().unclaim(task_id, actor=actor(), if_match=if_match(),
                                  release_others=g.principal.role in AUTHORS)
     return released, 200, _etag(released)
 
@@ -75,5 +63,5 @@ def unclaim(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
           errors=(404, 409, 412, 415))
 def complete(task_id: str, json: CompleteIn) -> dict[str, Any]:
     """Submit the form and run what follows; 409 when not ready, 412 on a stale If-Match, 422 per field."""
-    return service().complete(task_id, json.variables, actor=actor(), if_match=_if_match(),
+    return service().complete(task_id, json.variables, actor=actor(), if_match=if_match(),
                               actor_groups=actor_groups())

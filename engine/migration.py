@@ -23,6 +23,7 @@ from .migration_plan import (
     DECISION_CHOICES,
     TIMER_CHOICES,
     check_choices,
+    check_listed,
     plan_decisions,
     plan_timer,
     unreached_added_tasks,
@@ -168,8 +169,7 @@ def migrate_runtime(runtime: PathwayRuntime, target: Bundle,
     report.timers = [plan_timer(task, target, due, choices.timers.get(_bpmn_id(task.task_spec), "keep"))
                      for task, due in timers]
     report.not_reached = unreached_added_tasks(workflow, target, report.added)
-    check_choices({element: "start" for element in choices.start}, ("start",),
-                  [t["elementId"] for t in report.not_reached], "added task not reached")
+    check_listed(choices.start, [t["elementId"] for t in report.not_reached], "added task not reached")
     migrated = PathwayRuntime(workflow, target, runtime.clock)
     for entry in report.not_reached:
         entry["start"] = entry["elementId"] in choices.start

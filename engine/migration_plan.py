@@ -47,10 +47,17 @@ def _plain(value: Any) -> Any:
 
 
 def check_choices(choices: Mapping[str, str], allowed: tuple[str, ...], listed: Iterable[str], what: str) -> None:
-    known = set(listed)
+    """Each choice is one of ``allowed``, for an element the plan lists."""
     for element, choice in choices.items():
         if choice not in allowed:
             raise PlanChoiceError(f"{what} '{element}': '{choice}' is not one of {', '.join(allowed)}")
+    check_listed(choices, listed, what)
+
+
+def check_listed(elements: Iterable[str], listed: Iterable[str], what: str) -> None:
+    """Each element chosen for is one the plan lists for this patient."""
+    known = set(listed)
+    for element in elements:
         if element not in known:
             raise PlanChoiceError(f"this patient has no {what} '{element}' to choose for"
                                   + (f" (the plan lists {', '.join(sorted(known))})" if known else ""))

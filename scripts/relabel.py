@@ -71,7 +71,7 @@ def _fix(file: str, text: str, found: list[layout.Collision]) -> str:
     elements = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
     di = {d.get("bpmnElement"): d for d in root.iter(f"{{{BPMNDI}}}BPMNShape", f"{{{BPMNDI}}}BPMNEdge")}
     for collision in found:
-        if collision.message.startswith("boundary event lies over the name of task"):
+        if collision.kind == "boundary":
             _widen(root, di, elements[collision.element].get("attachedToRef"))
     for plane in layout.bpmn_planes(root):
         _place_labels(plane)

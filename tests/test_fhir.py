@@ -44,6 +44,16 @@ def pages(client: FlaskClient, url: str, token: str) -> Iterator[dict[str, Any]]
         url = urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else ""
 
 
+def complete_each(client: FlaskClient, token: str, task_ids: list[str], done: set[str]) -> None:
+    """A coordinator completes each task not done yet (between two pages of a search)."""
+    for task_id in task_ids:
+        if task_id not in done:
+            r = client.post(f"/api/tasks/{task_id}/complete", json={"variables": {"painScore": 2}},
+                            headers=bearer(token))
+            assert r.status_code == 200, r.json
+            done.add(task_id)
+
+
 def _enrol(client: FlaskClient, token: str, mrn: str, name: str | None = None) -> tuple[str, str]:
     patient = client.post("/api/patients", json={"externalId": mrn, **({"displayName": name} if name else {}),
                                                   "birthDate": "1950-02-03"}, headers=bearer(token)).json["id"]
@@ -133,12 +143,7 @@ def test_paging_while_tasks_are_completed_between_pages(client: FlaskClient, tok
     for page in pages(client, "/fhir/Task?status=ready&_count=5", token):
         seen += [e["resource"]["id"] for e in page["entry"]]
         # between pages a coordinator completes a task not yet listed, and one already listed
-        for victim in [i for i in all_ids if i not in seen][:1] + seen[-1:]:
-            if victim not in done:
-                r = client.post(f"/api/tasks/{victim}/complete", json={"variables": {"painScore": 2}},
-                                headers=bearer(coordinator))
-                assert r.status_code == 200, r.json
-                done.add(victim)
+        complete_each(client, coordinator, [i for i in all_ids if i not in seen][:1] + seen[-1:], done)
     assert len(seen) == len(set(seen))  # no duplicates
     still_ready = [i for i in all_ids if i not in done]
     assert set(still_ready) <= set(seen)  # no gaps: every task ready throughout was listed
@@ -268,12 +273,7 @@ def test_a_thousand_due_tasks_page_without_duplicates_or_gaps_while_tasks_comple
         seen += ids
         # complete one task already listed and one not yet reached, between pages
         ahead = svc.tasks(candidate_group="coordinator", limit=1, cursor=None)["items"]
-        for victim in ids[-1:] + [t["id"] for t in ahead if t["id"] not in seen][:1]:
-            if victim not in completed:
-                r = client.post(f"/api/tasks/{victim}/complete", json={"variables": {"painScore": 2}},
-                                headers=bearer(coordinator))
-                assert r.status_code == 200, r.json
-                completed.add(victim)
+        complete_each(client, coordinator, ids[-1:] + [t["id"] for t in ahead if t["id"] not in seen][:1], completed)
     assert len(seen) == len(set(seen))  # no duplicates
     ready_throughout = 1000 - len(completed)
     assert len(set(seen) - completed) == ready_throughout  # no gaps

@@ -23,6 +23,11 @@ def fhir_response(resource: dict[str, Any], status: int = 200, headers: dict[str
     return current_app.response_class(body, status=status, mimetype=FHIR_JSON, headers=headers)
 
 
+def etag(resource: dict[str, Any]) -> dict[str, str]:
+    """The weak ETag FHIR clients send back in If-Match: the version of what they read."""
+    return {"ETag": f'W/"{resource["etag"]}"'}
+
+
 class FhirError(Exception):
     """An error to answer as an OperationOutcome (``expression``: the search parameter or element)."""
 

@@ -11,9 +11,6 @@ ELEMENT_SYSTEM = f"{BASE}/CodeSystem/pathway-element"
 USER_SYSTEM = f"{BASE}/sid/user"
 FIELD_SYSTEM = f"{BASE}/CodeSystem/form-field"
 ACTION_SYSTEM = f"{BASE}/CodeSystem/audit-action"
-# our answer types as the FHIR value[x] that carries them
-VALUE_TYPES = {"boolean": "valueBoolean", "long": "valueInteger", "date": "valueDate", "string": "valueString",
-               "enum": "valueCode", "decimal": "valueDecimal"}
 
 # Camunda's 0–100 priority (50 when none is set) in FHIR's four request priorities
 PRIORITIES = ((90, "stat"), (75, "asap"), (60, "urgent"), (0, "routine"))

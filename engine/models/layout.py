@@ -24,7 +24,6 @@ DI = "http://www.omg.org/spec/DD/20100524/DI"
 DMN = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 DMNDI = "https://www.omg.org/spec/DMN/20191111/DMNDI/"
 DMN_DC = "http://www.omg.org/spec/DMN/20180521/DC/"
-DMN_DI = "http://www.omg.org/spec/DMN/20180521/DI/"
 
 CHAR_WIDTH, LINE_HEIGHT, TASK_PADDING = 6.2, 14.4, 5.0
 # containers: a label or shape inside one is not on top of it
@@ -71,6 +70,7 @@ class Collision:
     file: str
     element: str
     message: str
+    kind: str = "label"  # label (over a label, shape or flow) | boundary (over a task's name) | drd
 
     def __str__(self) -> str:
         return f"{self.file}:{self.element}: {self.message}"
@@ -146,19 +146,21 @@ class Plane:
         element = self.elements.get(ref)
         return " ".join((element.get("name") or ref).split()) if element is not None else ref
 
-    def hits(self, ref: str, box: Box) -> list[str]:
-        """What the label of ``ref`` drawn in ``box`` would collide with, as messages."""
+    def hits(self, ref: str, box: Box) -> list[tuple[str, str]]:
+        """What the label of ``ref`` drawn in ``box`` would collide with: (what it is, message),
+        what it is being ``label:<id>`` for another label, ``shape`` or ``flow``."""
         found = []
         for other, label in sorted(self.labels.items()):
             if other != ref and box.overlaps(label):
-                found.append(f"label '{self.name(ref)}' overlaps the label of {other} ('{self.name(other)}')")
+                found.append((f"label:{other}",
+                              f"label '{self.name(ref)}' overlaps the label of {other} ('{self.name(other)}')"))
         for other, shape in self.shapes.items():
             if other != ref and self.kinds[other] not in CONTAINERS and box.overlaps(shape):
-                found.append(f"label '{self.name(ref)}' lies over {other} ('{self.name(other)}')")
+                found.append(("shape", f"label '{self.name(ref)}' lies over {other} ('{self.name(other)}')"))
         for flow, points in self.edges.items():
             # a flow's own label sits on it; a flow from or to the element still crosses its label
             if flow != ref and any(box.crosses(a, b) for a, b in zip(points, points[1:], strict=False)):
-                found.append(f"flow {flow} runs through the label '{self.name(ref)}'")
+                found.append(("flow", f"flow {flow} runs through the label '{self.name(ref)}'"))
         return found
 
 
@@ -197,13 +199,12 @@ def bpmn_planes(root) -> list[Plane]:
 def _bpmn(file: str, root) -> Iterator[Collision]:
     for plane in bpmn_planes(root):
         names = sorted(plane.labels)
-        for i, ref in enumerate(names):
-            for message in plane.hits(ref, plane.labels[ref]):
-                other = message.split("overlaps the label of ", 1)[-1].split(" ", 1)[0]
-                if "overlaps the label of " in message and other in names[:i]:
-                    continue  # said once, from the first of the two
+        for ref in names:
+            for what, message in plane.hits(ref, plane.labels[ref]):
+                if what.startswith("label:") and what.removeprefix("label:") < ref:
+                    continue  # two labels over each other: said once, from the first of the two
                 yield Collision(file, ref, message)
-        yield from _boundary_over_task_names(file, plane.elements, plane.shapes, plane.kinds)
+        yield from _boundary_over_task_names(file, plane)
 
 
 def label_box(box: Box | None, name: str) -> Box:
@@ -212,15 +213,16 @@ def label_box(box: Box | None, name: str) -> Box:
     return _text_box(_line_boxes(name, box.x, box.w, box.y))
 
 
-def _boundary_over_task_names(file, elements, shapes, kinds) -> Iterator[Collision]:
+def _boundary_over_task_names(file: str, plane: Plane) -> Iterator[Collision]:
+    shapes, kinds = plane.shapes, plane.kinds
     for ref, kind in kinds.items():
         if kind != "boundaryEvent":
             continue
-        host = elements[ref].get("attachedToRef")
+        host = plane.elements[ref].get("attachedToRef")
         if host not in shapes or kinds.get(host) not in TASKS:
             continue
         task = shapes[host]
-        name = _name(elements, host)
+        name = plane.name(host)
         width = task.w - 2 * TASK_PADDING
         lines = text_lines(name, width)
         top = task.y + (task.h - lines * LINE_HEIGHT) / 2
@@ -229,7 +231,7 @@ def _boundary_over_task_names(file, elements, shapes, kinds) -> Iterator[Collisi
         inner = Box(icon.x + icon.w * 0.15, icon.y + icon.h * 0.15, icon.w * 0.7, icon.h * 0.7)
         if any(inner.overlaps(line) for line in _line_boxes(name, task.x + TASK_PADDING, width, top)):
             yield Collision(file, ref, f"boundary event lies over the name of task {host} ('{name}', "
-                                       f"{lines} line{'s' if lines != 1 else ''})")
+                                       f"{lines} line{'s' if lines != 1 else ''})", "boundary")
 
 
 def _drd(file: str, root) -> Iterator[Collision]:
@@ -239,9 +241,4 @@ def _drd(file: str, root) -> Iterator[Collision]:
         ref = shape.get("dmnElementRef")
         if box is not None and box.overlaps(title):
             yield Collision(file, ref or "-", f"shape lies under the diagram's title (top-left "
-                                              f"{int(title.w)}×{int(title.h)} px): move it down or right")
-
-
-def _name(elements, ref: str) -> str:
-    element = elements.get(ref)
-    return " ".join((element.get("name") or ref).split()) if element is not None else ref
+                                              f"{int(title.w)}×{int(title.h)} px): move it down or right", "drd")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..forms import FormValidationError, json_ready, validate_submission
 from ..runtime import PathwayRuntime, TaskNotReady
-from ..store import Instance, Patient, Task, TaskStatus, add_audit, get_task, query_tasks
+from ..store import Instance, Patient, Task, TaskStatus, add_audit, count_tasks, get_task, query_tasks
 from .context import ServiceContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, require_running
 from .persist import change_and_save
@@ -82,17 +82,17 @@ class TaskService:
         """A page of tasks, due soonest first (``order="priority"``: highest priority first);
         ``claimed``: only tasks someone holds (True) or nobody holds (False)."""
         now = self.ctx.now()
+        criteria = {"status": status, "candidate_group": candidate_group, "assignee": assignee,
+                    "patient_id": patient_id, "instance_id": pathway_id, "due_before": due_before,
+                    "due_after": due_after, "overdue_at": now if overdue else None, "claimed": claimed,
+                    "updated_after": updated_after}
         with self.ctx.read() as session:
+            if count_only:  # how many match (FHIR _summary=count), no page
+                return {"total": count_tasks(session, **criteria)}
             try:
-                page = query_tasks(session, status=status, candidate_group=candidate_group, assignee=assignee,
-                                   patient_id=patient_id, instance_id=pathway_id, due_before=due_before,
-                                   due_after=due_after, overdue_at=now if overdue else None, limit=limit,
-                                   after_cursor=cursor, order=order, claimed=claimed,
-                                   updated_after=updated_after, count=count_only)
+                page = query_tasks(session, limit=limit, after_cursor=cursor, order=order, **criteria)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
-            if count_only:  # how many match (FHIR _summary=count), no page
-                return {"total": page}
             labels = patient_labels(session, [t.patient_id for t in page.items])
             items = [{**task_view(t, now), "patient": labels.get(t.patient_id)} for t in page.items]
             return {"items": items, "nextCursor": page.next_cursor}

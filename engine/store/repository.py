@@ -31,6 +31,7 @@ from .instances import (
 from .tasks import (
     TaskChanges,
     TaskPage,
+    count_tasks,
     decode_cursor,
     encode_cursor,
     get_task,
@@ -67,6 +68,7 @@ __all__ = [
     "lock_instance",
     "lock_instance_of_task",
     "next_due_at",
+    "count_tasks",
     "query_tasks",
     "replace_ready_tasks",
     "revoke_token",

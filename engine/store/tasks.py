@@ -170,30 +170,18 @@ class TaskPage:
 def query_tasks(
     session: Session,
     *,
-    status: str | None = TaskStatus.READY,
-    candidate_group: str | Collection[str] | None = None,
-    assignee: str | None = None,
-    patient_id: str | None = None,
-    instance_id: str | None = None,
-    due_before: datetime | None = None,
-    due_after: datetime | None = None,
-    overdue_at: datetime | None = None,
     limit: int = 50,
     after_cursor: str | None = None,
     order: str = "due",
-    claimed: bool | None = None,
-    updated_after: datetime | None = None,
-    count: bool = False,
-) -> TaskPage | int:
+    **criteria: Any,
+) -> TaskPage:
     """One page of tasks, due soonest first, tasks without a due date last.
 
     Ties are broken by ``created_at`` then ``id``, so the order is total and the keyset
-    cursor is stable on both databases even while tasks are added. ``candidate_group`` may
-    be several names (any of them matches). ``due_before``/``due_after`` are strict;
-    ``overdue_at=now`` keeps tasks whose due time has passed. ``status=None`` means any.
-    ``order="priority"``: highest priority first (a task without one counts as Camunda's
-    default, :data:`DEFAULT_PRIORITY`), then in due order. Raises ValueError for a malformed
-    cursor or one from the other order. ``count=True``: the number of matching tasks instead.
+    cursor is stable on both databases even while tasks are added. ``order="priority"``:
+    highest priority first (a task without one counts as Camunda's default,
+    :data:`DEFAULT_PRIORITY`), then in due order. ``criteria``: those of :func:`_matching`.
+    Raises ValueError for a malformed cursor or one from the other order.
     """
     limit = max(1, min(int(limit), MAX_PAGE))
     if order not in ("due", "priority"):
@@ -202,11 +190,50 @@ def query_tasks(
     found = decode_cursor(after_cursor) if after_cursor else None
     if found is not None and (found[0] is not None) != by_priority:
         raise ValueError("the cursor belongs to another sort order")
+    stmt, keys, indexed = _matching(by_index=not by_priority, **criteria)
+    priority = func.coalesce(Task.priority, DEFAULT_PRIORITY)
+    if found is not None:
+        after = _after(found[1:], keys)
+        stmt = stmt.where(or_(priority < found[0], and_(priority == found[0], after)) if by_priority else after)
+    ordering = (keys.due_order, keys.created_at, keys.task_id if indexed else Task.id)
+    stmt = stmt.order_by(*((priority.desc(), *ordering) if by_priority else ordering)).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    items = rows[:limit]
+    return TaskPage(items, encode_cursor(items[-1], by_priority) if more else None)
+
+
+def count_tasks(session: Session, **criteria: Any) -> int:
+    """How many tasks match ``criteria`` (those of :func:`_matching`)."""
+    stmt, _, _ = _matching(by_index=True, **criteria)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def _matching(
+    *,
+    by_index: bool,
+    status: str | None = TaskStatus.READY,
+    candidate_group: str | Collection[str] | None = None,
+    assignee: str | None = None,
+    patient_id: str | None = None,
+    instance_id: str | None = None,
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue_at: datetime | None = None,
+    claimed: bool | None = None,
+    updated_after: datetime | None = None,
+) -> tuple[Any, Any, bool]:
+    """The tasks matching the criteria, and the table whose columns give the due order.
+
+    ``candidate_group`` may be several names (any of them matches). ``due_before``/``due_after``
+    are strict; ``overdue_at=now`` keeps tasks whose due time has passed. ``status=None`` means
+    any; ``claimed``: someone holds the task (or nobody); ``updated_after``: changed since.
+    """
     groups = None if candidate_group is None else (
         [candidate_group] if isinstance(candidate_group, str) else list(candidate_group))
     # one group's ready work, due order: read in order from that group's index of ready tasks,
     # so the page costs the same however many tasks the group ever had
-    indexed = groups is not None and len(groups) == 1 and status == TaskStatus.READY and not by_priority
+    indexed = by_index and groups is not None and len(groups) == 1 and status == TaskStatus.READY
     keys: Any = ReadyTaskGroup if indexed else Task
     stmt = select(Task)
     if indexed:
@@ -235,18 +262,7 @@ def query_tasks(
         stmt = stmt.where(keys.due_order > due_after, keys.due_order < UNDATED)  # undated: never "after"
     if overdue_at is not None:
         stmt = stmt.where(keys.due_order < overdue_at)
-    if count:
-        return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    priority = func.coalesce(Task.priority, DEFAULT_PRIORITY)
-    if found is not None:
-        after = _after(found[1:], keys)
-        stmt = stmt.where(or_(priority < found[0], and_(priority == found[0], after)) if by_priority else after)
-    ordering = (keys.due_order, keys.created_at, keys.task_id if indexed else Task.id)
-    stmt = stmt.order_by(*((priority.desc(), *ordering) if by_priority else ordering)).limit(limit + 1)
-    rows = list(session.scalars(stmt))
-    more = len(rows) > limit
-    items = rows[:limit]
-    return TaskPage(items, encode_cursor(items[-1], by_priority) if more else None)
+    return stmt, keys, indexed
 
 
 def _after(key: tuple[bool, datetime | None, datetime, str], keys: Any = Task) -> ColumnElement[bool]:
